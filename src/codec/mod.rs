@@ -1,0 +1,4 @@
+//! Byte codecs that do not need Python: the order-preserving key encoding.
+//! (Conversions from Python objects live in `src/py/convert/`.)
+
+pub mod key;

@@ -1,0 +1,732 @@
+//! `Store`: one directory of named spaces on a fjall optimistic
+//! transactional database.
+//!
+//! Invariants:
+//! - Every write goes through an optimistic write transaction (auto-commit
+//!   writes too), so conflict detection sees every committed write.
+//! - `state` is `None` once closed; every operation checks it under the read
+//!   lock, and `close` takes the write lock, so no operation runs during
+//!   close. Long-lived objects are in `resources` and are invalidated by
+//!   `close`, which therefore releases the directory lock for real.
+//! - Locks are taken in one order: `state`, then a resource's own mutex.
+//!   Callers from Python never wait for the GIL while holding either.
+
+use super::catalog::{self, SpaceConfig};
+use super::durability::{Durability, GroupCommit};
+use super::names;
+use super::resources::{Registry, Resource};
+use crate::error::{Error, Result};
+use fjall::{
+    KeyspaceCreateOptions, OptimisticTxDatabase, OptimisticTxKeyspace, OptimisticWriteTx,
+    PersistMode, Readable, Slice,
+};
+use parking_lot::{RwLock, RwLockReadGuard};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Largest accepted key, in encoded bytes (fjall's own limit is 65,536).
+pub const MAX_KEY_SIZE: usize = 65_535;
+/// Largest accepted value, in encoded bytes.
+pub const MAX_VALUE_SIZE: usize = 256 * 1024 * 1024;
+
+/// Index of an opened space inside its store.
+pub type SpaceId = usize;
+
+/// Options for [`Store::open`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Commit durability.
+    pub durability: Durability,
+    /// Block cache size in bytes.
+    pub cache_size: u64,
+    /// Memtable size per space in bytes.
+    pub memtable_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Flush,
+            cache_size: 32 * 1024 * 1024,
+            memtable_size: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// One opened space.
+pub struct Space {
+    /// The user's name.
+    pub name: String,
+    /// Its catalog configuration.
+    pub config: SpaceConfig,
+    pub(crate) ks: OptimisticTxKeyspace,
+}
+
+/// Live state of an open store.
+pub struct Open {
+    pub(crate) db: OptimisticTxDatabase,
+    meta: OptimisticTxKeyspace,
+    spaces: Vec<Option<Space>>,
+    by_name: HashMap<String, SpaceId>,
+}
+
+impl Open {
+    /// The space behind `id`, or an error if it was dropped.
+    pub fn space(&self, id: SpaceId) -> Result<&Space> {
+        self.spaces
+            .get(id)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| Error::NotFound("this space was dropped".into()))
+    }
+}
+
+/// A write inside an atomic batch: `value: None` deletes.
+pub struct BatchOp {
+    /// Target space.
+    pub space: SpaceId,
+    /// Encoded key.
+    pub key: Vec<u8>,
+    /// Encoded value, or `None` to delete.
+    pub value: Option<Vec<u8>>,
+}
+
+/// A store: a directory (or a temporary one) holding named spaces.
+pub struct Store {
+    path: PathBuf,
+    temporary: bool,
+    durability: Durability,
+    state: RwLock<Option<Open>>,
+    pub(crate) resources: Registry,
+    group: GroupCommit,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+fn space_options(opts: &Options) -> KeyspaceCreateOptions {
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(opts.memtable_size)
+        .manual_journal_persist(opts.durability == Durability::Memory)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, or a temporary store
+    /// that leaves no files behind when `path` is `None`.
+    pub fn open(path: Option<&Path>, opts: Options) -> Result<Arc<Store>> {
+        let (path, temporary) = match path {
+            Some(p) => {
+                if p.exists() && !p.is_dir() {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} exists and is not a directory",
+                        p.display()
+                    )));
+                }
+                (p.to_path_buf(), false)
+            }
+            None => {
+                let dir = tempfile::Builder::new().prefix("shoal-").tempdir()?;
+                (dir.keep(), true)
+            }
+        };
+        let opened = std::panic::catch_unwind(|| Self::open_db(&path, temporary, &opts))
+            .unwrap_or_else(|_| {
+                Err(Error::Corruption {
+                    path: path.clone(),
+                    detail: "the storage engine failed while recovering".into(),
+                })
+            });
+        let open = match opened {
+            Ok(open) => open,
+            Err(e) => {
+                if temporary {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
+                return Err(e);
+            }
+        };
+        Ok(Arc::new(Store {
+            path,
+            temporary,
+            durability: opts.durability,
+            state: RwLock::new(Some(open)),
+            resources: Registry::default(),
+            group: GroupCommit::default(),
+        }))
+    }
+
+    fn open_db(path: &Path, temporary: bool, opts: &Options) -> Result<Open> {
+        let fj = |e| Error::from_fjall(e, path);
+        let db = OptimisticTxDatabase::builder(path)
+            .cache_size(opts.cache_size)
+            .manual_journal_persist(opts.durability == Durability::Memory)
+            .temporary(temporary)
+            .open()
+            .map_err(fj)?;
+        let meta = db
+            .keyspace(catalog::META_SPACE, || space_options(opts))
+            .map_err(fj)?;
+        match meta.get(catalog::format_key()).map_err(fj)? {
+            Some(found) => catalog::check_format(&found, path)?,
+            None => {
+                let others = db
+                    .list_keyspace_names()
+                    .iter()
+                    .filter(|n| n.as_ref() != catalog::META_SPACE)
+                    .count();
+                if others > 0 {
+                    return Err(Error::Corruption {
+                        path: path.to_path_buf(),
+                        detail: "the catalog's format record is missing".into(),
+                    });
+                }
+                let mut tx = db.write_tx().map_err(fj)?;
+                tx.insert(&meta, catalog::format_key(), catalog::FORMAT.as_bytes());
+                tx.commit().map_err(fj)?.map_err(|_| Error::Conflict)?;
+                db.persist(PersistMode::SyncAll).map_err(fj)?;
+            }
+        }
+        Ok(Open {
+            db,
+            meta,
+            spaces: Vec::new(),
+            by_name: HashMap::new(),
+        })
+    }
+
+    /// The store directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the directory is removed on close.
+    pub fn temporary(&self) -> bool {
+        self.temporary
+    }
+
+    /// The durability level commits use.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.state.read_recursive().is_none()
+    }
+
+    pub(crate) fn fj(&self, e: fjall::Error) -> Error {
+        Error::from_fjall(e, &self.path)
+    }
+
+    /// Read access to the live state. Recursive, so a caller holding the
+    /// GIL never queues behind a waiting `close` (which never needs the GIL).
+    pub fn read(&self) -> Result<RwLockReadGuard<'_, Option<Open>>> {
+        let guard = self.state.read_recursive();
+        if guard.is_none() {
+            return Err(Error::Closed("store"));
+        }
+        Ok(guard)
+    }
+
+    /// Runs `f` on the live state.
+    pub fn with<R>(&self, f: impl FnOnce(&Open) -> Result<R>) -> Result<R> {
+        let guard = self.read()?;
+        match guard.as_ref() {
+            Some(open) => f(open),
+            None => Err(Error::Closed("store")),
+        }
+    }
+
+    /// The configuration of space `name` of `kind`, if it exists.
+    pub fn space_config(&self, kind: &str, name: &str) -> Result<Option<SpaceConfig>> {
+        names::validate(name)?;
+        self.with(|open| {
+            let key = catalog::space_key(&catalog::fjall_name(kind, name));
+            match open.meta.get(key).map_err(|e| self.fj(e))? {
+                Some(raw) => Ok(Some(catalog::decode(&raw, &self.path)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Opens space `name` of `kind`, creating it if needed. `choose` gets
+    /// the stored configuration (if any) and returns the one to use; it runs
+    /// under the store's write lock, so two threads cannot create a space
+    /// with different configurations.
+    pub fn open_space(
+        &self,
+        kind: &str,
+        name: &str,
+        opts_memtable: Option<u64>,
+        choose: impl FnOnce(Option<&SpaceConfig>) -> Result<SpaceConfig>,
+    ) -> Result<(SpaceId, SpaceConfig)> {
+        names::validate(name)?;
+        let fjall_name = catalog::fjall_name(kind, name);
+        let mut guard = self.state.write();
+        let open = guard.as_mut().ok_or(Error::Closed("store"))?;
+        if let Some(&id) = open.by_name.get(&fjall_name) {
+            let cfg = open.space(id)?.config.clone();
+            let chosen = choose(Some(&cfg))?;
+            if chosen != cfg {
+                return Err(Error::InvalidArgument(format!(
+                    "space {name:?} is stored with key={:?}, value={:?}",
+                    cfg.key, cfg.value
+                )));
+            }
+            return Ok((id, cfg));
+        }
+        let ckey = catalog::space_key(&fjall_name);
+        let stored = match open.meta.get(&ckey).map_err(|e| self.fj(e))? {
+            Some(raw) => Some(catalog::decode(&raw, &self.path)?),
+            None => None,
+        };
+        let cfg = choose(stored.as_ref())?;
+        if let Some(stored) = &stored {
+            if *stored != cfg {
+                return Err(Error::InvalidArgument(format!(
+                    "space {name:?} is stored with key={:?}, value={:?}",
+                    stored.key, stored.value
+                )));
+            }
+        }
+        let memtable = opts_memtable.unwrap_or(Options::default().memtable_size);
+        let durability = self.durability;
+        let ks = open
+            .db
+            .keyspace(&fjall_name, || {
+                space_options(&Options {
+                    durability,
+                    memtable_size: memtable,
+                    ..Options::default()
+                })
+            })
+            .map_err(|e| self.fj(e))?;
+        if stored.is_none() {
+            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+            tx.insert(&open.meta, ckey, catalog::encode(&cfg));
+            self.commit_tx(&open.db, tx)?;
+        }
+        let id = open.spaces.len();
+        open.spaces.push(Some(Space {
+            name: name.to_string(),
+            config: cfg.clone(),
+            ks,
+        }));
+        open.by_name.insert(fjall_name, id);
+        Ok((id, cfg))
+    }
+
+    /// Deletes space `name` of `kind` and all its data. Handles to it report
+    /// that it was dropped. Returns whether it existed.
+    pub fn drop_space(&self, kind: &str, name: &str) -> Result<bool> {
+        names::validate(name)?;
+        let fjall_name = catalog::fjall_name(kind, name);
+        let mut guard = self.state.write();
+        let open = guard.as_mut().ok_or(Error::Closed("store"))?;
+        let ckey = catalog::space_key(&fjall_name);
+        if open.meta.get(&ckey).map_err(|e| self.fj(e))?.is_none() {
+            return Ok(false);
+        }
+        // Cursors and transactions may hold the keyspace; drop them first.
+        self.resources.invalidate_all();
+        let ks = match open.by_name.remove(&fjall_name) {
+            Some(id) => open.spaces[id].take().map(|s| s.ks),
+            None => None,
+        };
+        let ks = match ks {
+            Some(ks) => ks,
+            None => open
+                .db
+                .keyspace(&fjall_name, KeyspaceCreateOptions::default)
+                .map_err(|e| self.fj(e))?,
+        };
+        let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+        tx.remove(&open.meta, ckey);
+        self.commit_tx(&open.db, tx)?;
+        open.db
+            .inner()
+            .delete_keyspace(ks.inner().clone())
+            .map_err(|e| self.fj(e))?;
+        Ok(true)
+    }
+
+    /// Names of the spaces of `kind`, sorted.
+    pub fn list_spaces(&self, kind: &str) -> Result<Vec<String>> {
+        self.with(|open| {
+            let prefix = format!("{kind}.");
+            let mut out = Vec::new();
+            for item in open.meta.inner().prefix(b"space/") {
+                let key = item.key().map_err(|e| self.fj(e))?;
+                if let Some(name) = catalog::fjall_name_of(&key) {
+                    if let Some(user) = name.strip_prefix(&prefix) {
+                        out.push(user.to_string());
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Commits a write transaction at the store's durability level.
+    pub(crate) fn commit_tx(&self, db: &OptimisticTxDatabase, tx: OptimisticWriteTx) -> Result<()> {
+        match tx.commit().map_err(|e| self.fj(e))? {
+            Ok(()) => {}
+            Err(_) => return Err(Error::Conflict),
+        }
+        if self.durability == Durability::Sync {
+            self.group
+                .wait_durable(|| db.persist(PersistMode::SyncAll).map_err(|e| self.fj(e)))?;
+        }
+        Ok(())
+    }
+
+    /// Value of `key` in `space`.
+    pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        self.with(|open| open.space(space)?.ks.get(key).map_err(|e| self.fj(e)))
+    }
+
+    /// Whether `key` is in `space`.
+    pub fn contains(&self, space: SpaceId, key: &[u8]) -> Result<bool> {
+        self.with(|open| {
+            open.space(space)?
+                .ks
+                .contains_key(key)
+                .map_err(|e| self.fj(e))
+        })
+    }
+
+    /// Values of many keys, read from one snapshot.
+    pub fn get_many(&self, space: SpaceId, keys: &[Vec<u8>]) -> Result<Vec<Option<Slice>>> {
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            let snap = open.db.read_tx();
+            keys.iter()
+                .map(|k| snap.get(ks, k).map_err(|e| self.fj(e)))
+                .collect()
+        })
+    }
+
+    /// Sets `key` to `value` (a blind write: never conflicts).
+    pub fn put(&self, space: SpaceId, key: &[u8], value: &[u8]) -> Result<()> {
+        check_sizes(key, Some(value))?;
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+            tx.insert(ks, key, value);
+            self.commit_tx(&open.db, tx)
+        })
+    }
+
+    /// Deletes `key` whether or not it exists (blind).
+    pub fn discard(&self, space: SpaceId, key: &[u8]) -> Result<()> {
+        check_sizes(key, None)?;
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+            tx.remove(ks, key);
+            self.commit_tx(&open.db, tx)
+        })
+    }
+
+    /// Removes `key` and returns its previous value, atomically (retried on
+    /// conflict).
+    pub fn take(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        check_sizes(key, None)?;
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            loop {
+                let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+                let old = tx.take(ks, key).map_err(|e| self.fj(e))?;
+                if old.is_none() {
+                    return Ok(None);
+                }
+                match self.commit_tx(&open.db, tx) {
+                    Ok(()) => return Ok(old),
+                    Err(Error::Conflict) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    /// Inserts `value` unless `key` exists; returns the value now stored
+    /// (`None` when `value` was inserted). Atomic, retried on conflict.
+    pub fn insert_if_absent(&self, space: SpaceId, key: &[u8], value: &[u8]) -> Result<Option<Slice>> {
+        check_sizes(key, Some(value))?;
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            loop {
+                let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+                if let Some(existing) = tx.get(ks, key).map_err(|e| self.fj(e))? {
+                    return Ok(Some(existing));
+                }
+                tx.insert(ks, key, value);
+                match self.commit_tx(&open.db, tx) {
+                    Ok(()) => return Ok(None),
+                    Err(Error::Conflict) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    /// Applies every op in one atomic commit (all or nothing, across spaces).
+    pub fn write_batch(&self, ops: &[BatchOp]) -> Result<()> {
+        for op in ops {
+            check_sizes(&op.key, op.value.as_deref())?;
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.with(|open| {
+            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+            for op in ops {
+                let ks = &open.space(op.space)?.ks;
+                match &op.value {
+                    Some(v) => tx.insert(ks, op.key.as_slice(), v.as_slice()),
+                    None => tx.remove(ks, op.key.as_slice()),
+                }
+            }
+            self.commit_tx(&open.db, tx)
+        })
+    }
+
+    /// Deletes every key of `space` in `[lo, hi)` bounds, atomically; returns
+    /// how many were deleted. Retried on conflict.
+    pub fn delete_range(&self, space: SpaceId, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Result<usize> {
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            loop {
+                let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+                let mut keys = Vec::new();
+                for item in tx.range(ks, (lo.clone(), hi.clone())) {
+                    keys.push(item.key().map_err(|e| self.fj(e))?);
+                }
+                let n = keys.len();
+                if n == 0 {
+                    return Ok(0);
+                }
+                for k in keys {
+                    tx.remove(ks, k);
+                }
+                match self.commit_tx(&open.db, tx) {
+                    Ok(()) => return Ok(n),
+                    Err(Error::Conflict) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    /// Exact number of keys in `space` within the bounds (scans keys only).
+    pub fn count(&self, space: SpaceId, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Result<usize> {
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            let snap = open.db.read_tx();
+            let mut n = 0usize;
+            for item in snap.range(ks, (lo, hi)) {
+                item.key().map_err(|e| self.fj(e))?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Approximate item count of `space` (O(1); drifts under updates).
+    pub fn approximate_len(&self, space: SpaceId) -> Result<usize> {
+        self.with(|open| Ok(open.space(space)?.ks.approximate_len()))
+    }
+
+    /// A point-in-time read view across all spaces.
+    pub fn snapshot(&self) -> Result<fjall::Snapshot> {
+        self.with(|open| Ok(open.db.read_tx()))
+    }
+
+    /// A new optimistic write transaction (raw; see `engine::txn`).
+    pub(crate) fn begin(&self) -> Result<OptimisticWriteTx> {
+        self.with(|open| open.db.write_tx().map_err(|e| self.fj(e)))
+    }
+
+    /// Writes everything buffered to stable storage.
+    pub fn sync(&self) -> Result<()> {
+        self.with(|open| open.db.persist(PersistMode::SyncAll).map_err(|e| self.fj(e)))
+    }
+
+    /// Major-compacts every opened space and the catalog.
+    pub fn compact(&self) -> Result<()> {
+        self.with(|open| {
+            for space in open.spaces.iter().flatten() {
+                space.ks.inner().major_compact().map_err(|e| self.fj(e))?;
+            }
+            open.meta.inner().major_compact().map_err(|e| self.fj(e))
+        })
+    }
+
+    /// Statistics: per opened space `(name, approximate items, disk bytes)`,
+    /// and store-wide disk bytes, journal bytes, write-buffer bytes, cache
+    /// bytes.
+    pub fn stats(&self) -> Result<Stats> {
+        self.with(|open| {
+            let spaces = open
+                .spaces
+                .iter()
+                .flatten()
+                .map(|s| SpaceStats {
+                    name: s.name.clone(),
+                    kind: s.config.kind.clone(),
+                    approximate_items: s.ks.approximate_len() as u64,
+                    disk_bytes: s.ks.inner().disk_space(),
+                })
+                .collect();
+            let inner = open.db.inner();
+            Ok(Stats {
+                spaces,
+                disk_bytes: open.db.disk_space().map_err(|e| self.fj(e))?,
+                journal_count: inner.journal_count() as u64,
+                write_buffer_bytes: open.db.write_buffer_size(),
+                cache_bytes: inner.cache_size(),
+            })
+        })
+    }
+
+    /// Copies a consistent snapshot of every space (and the catalog) into a
+    /// new store at `dest`, which must not exist or be an empty directory.
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        if dest.exists() && std::fs::read_dir(dest)?.next().is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "backup destination {} is not empty",
+                dest.display()
+            )));
+        }
+        self.with(|open| {
+            let snap = open.db.read_tx();
+            let target = OptimisticTxDatabase::builder(dest)
+                .manual_journal_persist(true)
+                .open()
+                .map_err(|e| Error::from_fjall(e, dest))?;
+            let tf = |e| Error::from_fjall(e, dest);
+            let mut names: Vec<String> = vec![catalog::META_SPACE.to_string()];
+            for item in snap.prefix(&open.meta, b"space/") {
+                let key = item.key().map_err(|e| self.fj(e))?;
+                if let Some(n) = catalog::fjall_name_of(&key) {
+                    names.push(n.to_string());
+                }
+            }
+            for name in names {
+                let src = if name == catalog::META_SPACE {
+                    open.meta.clone()
+                } else {
+                    open.db
+                        .keyspace(&name, KeyspaceCreateOptions::default)
+                        .map_err(|e| self.fj(e))?
+                };
+                let dst = target
+                    .keyspace(&name, KeyspaceCreateOptions::default)
+                    .map_err(tf)?;
+                let mut batch = target.inner().batch();
+                for item in snap.iter(&src) {
+                    let (k, v) = item.into_inner().map_err(|e| self.fj(e))?;
+                    batch.insert(dst.inner(), k, v);
+                    if batch.len() >= 10_000 {
+                        std::mem::replace(&mut batch, target.inner().batch())
+                            .commit()
+                            .map_err(tf)?;
+                    }
+                }
+                batch.commit().map_err(tf)?;
+            }
+            target.persist(PersistMode::SyncAll).map_err(tf)?;
+            Ok(())
+        })
+    }
+
+    /// Closes the store: invalidates cursors, transactions and snapshots,
+    /// writes everything to stable storage, releases the directory lock and
+    /// (for temporary stores) removes the directory. Idempotent.
+    pub fn close(&self) -> Result<()> {
+        let mut guard = self.state.write();
+        let Some(open) = guard.take() else {
+            return Ok(());
+        };
+        self.resources.invalidate_all();
+        let persisted = if self.temporary {
+            Ok(())
+        } else {
+            open.db.persist(PersistMode::SyncAll).map_err(|e| self.fj(e))
+        };
+        drop(open);
+        drop(guard);
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+        persisted
+    }
+
+    /// Tracks a resource so `close` can invalidate it.
+    pub fn register<R: Resource + 'static>(&self, res: &Arc<R>) {
+        self.resources.register(res);
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+/// Rejects keys and values over the documented limits, and empty keys.
+pub fn check_sizes(key: &[u8], value: Option<&[u8]>) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidArgument("keys must not be empty".into()));
+    }
+    if key.len() > MAX_KEY_SIZE {
+        return Err(Error::InvalidArgument(format!(
+            "key is {} bytes encoded; the limit is {MAX_KEY_SIZE}",
+            key.len()
+        )));
+    }
+    if let Some(v) = value {
+        if v.len() > MAX_VALUE_SIZE {
+            return Err(Error::InvalidArgument(format!(
+                "value is {} bytes encoded; the limit is {MAX_VALUE_SIZE}",
+                v.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Per-space statistics.
+#[derive(Debug, Clone)]
+pub struct SpaceStats {
+    /// User name.
+    pub name: String,
+    /// Space kind.
+    pub kind: String,
+    /// O(1) item estimate.
+    pub approximate_items: u64,
+    /// Bytes on disk.
+    pub disk_bytes: u64,
+}
+
+/// Store-wide statistics.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Opened spaces.
+    pub spaces: Vec<SpaceStats>,
+    /// Bytes on disk, all files.
+    pub disk_bytes: u64,
+    /// Journal files.
+    pub journal_count: u64,
+    /// Bytes held in memtables.
+    pub write_buffer_bytes: u64,
+    /// Bytes held in the block cache.
+    pub cache_bytes: u64,
+}

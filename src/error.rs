@@ -1,0 +1,79 @@
+//! The crate's one error type. Every fallible call below `src/py/` returns
+//! [`Error`]; `src/py/errors.rs` maps each variant to one Python exception.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the engine and the codecs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store (or the handle, cursor, transaction or snapshot) was closed.
+    #[error("{0} is closed")]
+    Closed(&'static str),
+
+    /// Another process (or another open handle in this process) holds the
+    /// directory lock.
+    #[error("store at {0} is locked by another process (or is already open in this one)")]
+    Locked(PathBuf),
+
+    /// An optimistic transaction lost a conflict with a concurrent commit.
+    #[error("transaction conflict: a key this transaction read was changed by a concurrent commit; retry the transaction")]
+    Conflict,
+
+    /// Files on disk are damaged or not a shoal store.
+    #[error("store at {path} is corrupted or unreadable: {detail}")]
+    Corruption {
+        /// The store directory or the file that failed.
+        path: PathBuf,
+        /// What was found.
+        detail: String,
+    },
+
+    /// Stored bytes that cannot be decoded (key or value codec).
+    #[error("cannot decode stored data: {0}")]
+    Decode(String),
+
+    /// Bad input from the caller: names, sizes, options, bounds.
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    /// A value of a type the chosen codec cannot store.
+    #[error("{0}")]
+    Type(String),
+
+    /// A name that does not exist (space, collection).
+    #[error("{0}")]
+    NotFound(String),
+
+    /// Operating-system I/O failure.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// Any other storage-engine failure (poisoned journal, deleted keyspace...).
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// Maps a fjall error, naming the store `path` when the data is damaged.
+    pub fn from_fjall(err: fjall::Error, path: &std::path::Path) -> Self {
+        use fjall::Error as F;
+        match err {
+            F::Locked => Error::Locked(path.to_path_buf()),
+            F::Io(e) => Error::Io(e),
+            F::JournalRecovery(_)
+            | F::InvalidVersion(_)
+            | F::Decompress(_)
+            | F::InvalidTrailer
+            | F::InvalidTag(_)
+            | F::Unrecoverable
+            | F::Storage(_) => Error::Corruption {
+                path: path.to_path_buf(),
+                detail: format!("{err:?}"),
+            },
+            other => Error::Storage(format!("{other:?}")),
+        }
+    }
+}
