@@ -4,6 +4,7 @@
 //! bounds; the fjall iterator is rebuilt from them on every seek, so seeking
 //! and continuing always see the same point in time.
 
+use super::bounds::{empty_range, tighter};
 use super::resources::Resource;
 use super::store::{SpaceId, Store};
 use super::txn::Transaction;
@@ -58,52 +59,6 @@ impl Resource for Cursor {
 
 /// One fetched item: key and (unless keys-only) value.
 pub type Item = (Slice, Option<Slice>);
-
-fn empty_range(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
-    match (lo, hi) {
-        (Bound::Included(a), Bound::Included(b)) => a > b,
-        (Bound::Included(a), Bound::Excluded(b))
-        | (Bound::Excluded(a), Bound::Included(b))
-        | (Bound::Excluded(a), Bound::Excluded(b)) => a >= b,
-        _ => false,
-    }
-}
-
-/// The narrower of two lower bounds (`upper == false`) or upper bounds.
-fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, upper: bool) -> Bound<Vec<u8>> {
-    use std::cmp::Ordering;
-    let key = |x: &Bound<Vec<u8>>| match x {
-        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
-        Bound::Unbounded => None,
-    };
-    match (key(&a), key(&b)) {
-        (None, _) => b,
-        (_, None) => a,
-        (Some(ka), Some(kb)) => match ka.cmp(&kb) {
-            Ordering::Equal => {
-                if matches!(a, Bound::Excluded(_)) {
-                    a
-                } else {
-                    b
-                }
-            }
-            Ordering::Less => {
-                if upper {
-                    a
-                } else {
-                    b
-                }
-            }
-            Ordering::Greater => {
-                if upper {
-                    b
-                } else {
-                    a
-                }
-            }
-        },
-    }
-}
 
 impl Cursor {
     /// Opens a cursor on `space` of `store`.
@@ -201,6 +156,11 @@ impl Cursor {
         }
         st.iter = None;
         Ok(())
+    }
+
+    /// Whether the cursor was closed or invalidated.
+    pub fn is_closed(&self) -> bool {
+        self.state.lock().is_none()
     }
 
     /// Releases the cursor's snapshot. Idempotent.

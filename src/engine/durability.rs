@@ -101,6 +101,6 @@ mod tests {
             t.join().unwrap();
         }
         let n = fsyncs.load(Ordering::SeqCst);
-        assert!(n >= 1 && n <= 1600, "{n}");
+        assert!((1..1600).contains(&n), "{n} fsyncs for 1600 commits: none shared");
     }
 }

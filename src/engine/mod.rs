@@ -3,6 +3,7 @@
 //! levels, directory lock, statistics, compaction and backup.
 //! Plain Rust: nothing here knows about Python.
 
+pub mod bounds;
 pub mod catalog;
 pub mod cursor;
 pub mod durability;

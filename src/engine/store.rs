@@ -539,6 +539,22 @@ impl Store {
         })
     }
 
+    /// First (or with `last`, last) item of `space`.
+    pub fn edge(&self, space: SpaceId, last: bool) -> Result<Option<(Slice, Slice)>> {
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            let guard = if last {
+                ks.last_key_value()
+            } else {
+                ks.first_key_value()
+            };
+            match guard {
+                Some(g) => Ok(Some(g.into_inner().map_err(|e| self.fj(e))?)),
+                None => Ok(None),
+            }
+        })
+    }
+
     /// Approximate item count of `space` (O(1); drifts under updates).
     pub fn approximate_len(&self, space: SpaceId) -> Result<usize> {
         self.with(|open| Ok(open.space(space)?.ks.approximate_len()))

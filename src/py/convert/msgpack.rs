@@ -1,0 +1,345 @@
+//! Python objects <-> MessagePack, written and read directly (no
+//! intermediate tree), dispatching on the exact type.
+//!
+//! Supported: None, bool, int (any size: beyond 64 bits as extension type 1
+//! holding a sign byte and the big-endian magnitude), float, str, bytes
+//! (and bytearray, read back as bytes), list and tuple (read back as list),
+//! dict with keys of those scalar types. Nesting is limited to
+//! [`MAX_DEPTH`] levels. Anything else is a `TypeError` before anything is
+//! written.
+
+use crate::error::Error;
+use crate::py::errors::invalid;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
+use rmp::encode as enc;
+use rmp::Marker;
+
+/// Deepest nesting of lists and dicts accepted.
+pub const MAX_DEPTH: usize = 100;
+const EXT_BIGINT: i8 = 1;
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Appends the MessagePack encoding of `obj` to `buf`.
+pub fn write(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    write_value(buf, obj, 0)
+}
+
+fn write_value(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+    // Writing into a Vec cannot fail, so rmp's io errors are unreachable.
+    if obj.is_exact_instance_of::<PyString>() {
+        write_str(buf, obj.cast::<PyString>()?)
+    } else if obj.is_exact_instance_of::<PyInt>() {
+        write_int(buf, obj)
+    } else if obj.is_exact_instance_of::<PyFloat>() {
+        let _ = enc::write_f64(buf, obj.cast::<PyFloat>()?.value());
+        Ok(())
+    } else if obj.is_exact_instance_of::<PyDict>() {
+        write_dict(buf, obj.cast::<PyDict>()?, depth)
+    } else if obj.is_exact_instance_of::<PyList>() {
+        let l = obj.cast::<PyList>()?;
+        write_seq(buf, l.len(), l.iter(), depth)
+    } else if obj.is_none() {
+        enc::write_nil(buf).ok();
+        Ok(())
+    } else if obj.is_exact_instance_of::<PyBool>() {
+        let _ = enc::write_bool(buf, obj.is_truthy()?);
+        Ok(())
+    } else if obj.is_exact_instance_of::<PyBytes>() {
+        write_bin(buf, obj.cast::<PyBytes>()?.as_bytes())
+    } else if obj.is_exact_instance_of::<PyTuple>() {
+        let t = obj.cast::<PyTuple>()?;
+        write_seq(buf, t.len(), t.iter(), depth)
+    } else {
+        write_value_cold(buf, obj, depth)
+    }
+}
+
+#[cold]
+fn write_value_cold(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+    if obj.is_instance_of::<PyBool>() {
+        let _ = enc::write_bool(buf, obj.is_truthy()?);
+        Ok(())
+    } else if obj.is_instance_of::<PyInt>() {
+        write_int(buf, obj)
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        let _ = enc::write_f64(buf, f.value());
+        Ok(())
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        write_str(buf, s)
+    } else if let Ok(b) = obj.cast::<PyBytes>() {
+        write_bin(buf, b.as_bytes())
+    } else if let Ok(b) = obj.cast::<PyByteArray>() {
+        write_bin(buf, &b.to_vec())
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        write_dict(buf, d, depth)
+    } else if let Ok(l) = obj.cast::<PyList>() {
+        write_seq(buf, l.len(), l.iter(), depth)
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        write_seq(buf, t.len(), t.iter(), depth)
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "cannot store a value of type {} (msgpack values are None, bool, int, \
+             float, str, bytes, list, tuple and dict)",
+            type_name(obj)
+        )))
+    }
+}
+
+fn write_str(buf: &mut Vec<u8>, s: &Bound<'_, PyString>) -> PyResult<()> {
+    let text = s.to_cow()?;
+    let _ = enc::write_str(buf, &text);
+    Ok(())
+}
+
+fn write_bin(buf: &mut Vec<u8>, b: &[u8]) -> PyResult<()> {
+    if b.len() > u32::MAX as usize {
+        return Err(invalid("bytes value larger than 4 GiB"));
+    }
+    let _ = enc::write_bin(buf, b);
+    Ok(())
+}
+
+fn write_int(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    if let Ok(v) = obj.extract::<i64>() {
+        let _ = enc::write_sint(buf, v);
+        return Ok(());
+    }
+    if let Ok(v) = obj.extract::<u64>() {
+        let _ = enc::write_uint(buf, v);
+        return Ok(());
+    }
+    let py = obj.py();
+    let negative = obj.lt(0)?;
+    let mag_obj = obj.call_method0("__abs__")?;
+    let bits: usize = mag_obj.call_method0("bit_length")?.extract()?;
+    let nbytes = bits.div_ceil(8);
+    let mag = mag_obj.call_method1("to_bytes", (nbytes, pyo3::intern!(py, "big")))?;
+    let mag = mag.cast::<PyBytes>()?.as_bytes();
+    let len = u32::try_from(mag.len() + 1).map_err(|_| invalid("int too large to store"))?;
+    let _ = enc::write_ext_meta(buf, len, EXT_BIGINT);
+    buf.push(u8::from(negative));
+    buf.extend_from_slice(mag);
+    Ok(())
+}
+
+fn write_seq<'py>(
+    buf: &mut Vec<u8>,
+    len: usize,
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    depth: usize,
+) -> PyResult<()> {
+    if depth >= MAX_DEPTH {
+        return Err(invalid(format!("values may nest at most {MAX_DEPTH} levels")));
+    }
+    let _ = enc::write_array_len(buf, len as u32);
+    for item in items {
+        write_value(buf, &item, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize) -> PyResult<()> {
+    if depth >= MAX_DEPTH {
+        return Err(invalid(format!("values may nest at most {MAX_DEPTH} levels")));
+    }
+    let _ = enc::write_map_len(buf, d.len() as u32);
+    for (k, v) in d.iter() {
+        if k.is_instance_of::<PyDict>() || k.is_instance_of::<PyList>() {
+            return Err(PyTypeError::new_err("dict keys must be scalars"));
+        }
+        write_value(buf, &k, depth + 1)?;
+        write_value(buf, &v, depth + 1)?;
+    }
+    Ok(())
+}
+
+/// Reads MessagePack bytes back into Python objects.
+pub fn read<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let mut r = Reader { data, pos: 0 };
+    let v = r.value(py, 0)?;
+    if r.pos != data.len() {
+        return Err(bad("trailing bytes"));
+    }
+    Ok(v)
+}
+
+fn bad(what: &str) -> PyErr {
+    Error::Decode(format!("malformed msgpack value: {what}")).into()
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> PyResult<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or_else(|| bad("length overflow"))?;
+        let s = self.data.get(self.pos..end).ok_or_else(|| bad("truncated"))?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> PyResult<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn be<const N: usize>(&mut self) -> PyResult<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn len_of(&mut self, bytes: usize) -> PyResult<usize> {
+        Ok(match bytes {
+            1 => usize::from(self.u8()?),
+            2 => usize::from(u16::from_be_bytes(self.be()?)),
+            _ => u32::from_be_bytes(self.be()?) as usize,
+        })
+    }
+
+    fn value<'py>(&mut self, py: Python<'py>, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+        if depth > MAX_DEPTH + 1 {
+            return Err(bad("nested too deeply"));
+        }
+        let marker = Marker::from_u8(self.u8()?);
+        Ok(match marker {
+            Marker::Null => py.None().into_bound(py),
+            Marker::True => PyBool::new(py, true).to_owned().into_any(),
+            Marker::False => PyBool::new(py, false).to_owned().into_any(),
+            Marker::FixPos(v) => v.into_pyobject(py)?.into_any(),
+            Marker::FixNeg(v) => v.into_pyobject(py)?.into_any(),
+            Marker::U8 => self.u8()?.into_pyobject(py)?.into_any(),
+            Marker::U16 => u16::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::U32 => u32::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::U64 => u64::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::I8 => i8::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::I16 => i16::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::I32 => i32::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::I64 => i64::from_be_bytes(self.be()?).into_pyobject(py)?.into_any(),
+            Marker::F32 => PyFloat::new(py, f64::from(f32::from_be_bytes(self.be()?))).into_any(),
+            Marker::F64 => PyFloat::new(py, f64::from_be_bytes(self.be()?)).into_any(),
+            Marker::FixStr(n) => self.str(py, usize::from(n))?,
+            Marker::Str8 => {
+                let n = self.len_of(1)?;
+                self.str(py, n)?
+            }
+            Marker::Str16 => {
+                let n = self.len_of(2)?;
+                self.str(py, n)?
+            }
+            Marker::Str32 => {
+                let n = self.len_of(4)?;
+                self.str(py, n)?
+            }
+            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => {
+                let w = match marker {
+                    Marker::Bin8 => 1,
+                    Marker::Bin16 => 2,
+                    _ => 4,
+                };
+                let n = self.len_of(w)?;
+                PyBytes::new(py, self.take(n)?).into_any()
+            }
+            Marker::FixArray(n) => self.array(py, usize::from(n), depth)?,
+            Marker::Array16 => {
+                let n = self.len_of(2)?;
+                self.array(py, n, depth)?
+            }
+            Marker::Array32 => {
+                let n = self.len_of(4)?;
+                self.array(py, n, depth)?
+            }
+            Marker::FixMap(n) => self.map(py, usize::from(n), depth)?,
+            Marker::Map16 => {
+                let n = self.len_of(2)?;
+                self.map(py, n, depth)?
+            }
+            Marker::Map32 => {
+                let n = self.len_of(4)?;
+                self.map(py, n, depth)?
+            }
+            Marker::FixExt1
+            | Marker::FixExt2
+            | Marker::FixExt4
+            | Marker::FixExt8
+            | Marker::FixExt16
+            | Marker::Ext8
+            | Marker::Ext16
+            | Marker::Ext32 => {
+                let n = match marker {
+                    Marker::FixExt1 => 1,
+                    Marker::FixExt2 => 2,
+                    Marker::FixExt4 => 4,
+                    Marker::FixExt8 => 8,
+                    Marker::FixExt16 => 16,
+                    Marker::Ext8 => self.len_of(1)?,
+                    Marker::Ext16 => self.len_of(2)?,
+                    _ => self.len_of(4)?,
+                };
+                let ty = self.u8()? as i8;
+                let body = self.take(n)?;
+                self.ext(py, ty, body)?
+            }
+            Marker::Reserved => return Err(bad("reserved marker")),
+        })
+    }
+
+    fn str<'py>(&mut self, py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyAny>> {
+        let raw = self.take(n)?;
+        let s = std::str::from_utf8(raw).map_err(|_| bad("invalid UTF-8"))?;
+        Ok(PyString::new(py, s).into_any())
+    }
+
+    fn array<'py>(&mut self, py: Python<'py>, n: usize, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+        if n > self.data.len() - self.pos {
+            return Err(bad("array longer than the data"));
+        }
+        let list = PyList::empty(py);
+        for _ in 0..n {
+            list.append(self.value(py, depth + 1)?)?;
+        }
+        Ok(list.into_any())
+    }
+
+    fn map<'py>(&mut self, py: Python<'py>, n: usize, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+        if n > self.data.len() - self.pos {
+            return Err(bad("map longer than the data"));
+        }
+        let dict = PyDict::new(py);
+        for _ in 0..n {
+            let k = self.value(py, depth + 1)?;
+            let v = self.value(py, depth + 1)?;
+            dict.set_item(k, v)?;
+        }
+        Ok(dict.into_any())
+    }
+
+    fn ext<'py>(&mut self, py: Python<'py>, ty: i8, body: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        match ty {
+            EXT_BIGINT => {
+                let (sign, mag) = body.split_first().ok_or_else(|| bad("empty big int"))?;
+                let v = py.get_type::<PyInt>().call_method1(
+                    pyo3::intern!(py, "from_bytes"),
+                    (PyBytes::new(py, mag), pyo3::intern!(py, "big")),
+                )?;
+                if *sign == 1 {
+                    v.neg()
+                } else {
+                    Ok(v)
+                }
+            }
+            other => Err(bad(&format!("unknown extension type {other}"))),
+        }
+    }
+}
