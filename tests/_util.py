@@ -1,0 +1,55 @@
+"""Helpers shared by the test modules (not a test module itself)."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+# Rank of each key type in the "any" codec order:
+# None < numbers < str < tuple < bytes < False < True.
+_NONE, _NUMBER, _STR, _TUPLE, _BYTES, _BOOL = range(6)
+
+
+def model_key(key: Any) -> tuple:
+    """Sort key reproducing the order of the "any" key codec.
+
+    Two keys are the same store key exactly when their model keys are equal
+    (so ``1`` and ``1.0`` collide, ``True`` and ``1`` do not, and every NaN
+    is one key); the model key is hashable and usable as a dict key.
+    """
+    if key is None:
+        return (_NONE,)
+    if isinstance(key, bool):
+        return (_BOOL, key)
+    if isinstance(key, (int, float)):
+        if isinstance(key, float) and math.isnan(key):
+            return (_NUMBER, 0)
+        return (_NUMBER, 1, key)
+    if isinstance(key, str):
+        return (_STR, key)
+    if isinstance(key, tuple):
+        return (_TUPLE, tuple(model_key(k) for k in key))
+    if isinstance(key, bytes):
+        return (_BYTES, key)
+    raise TypeError(f"not a key: {key!r}")
+
+
+def same_key(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are the same store key."""
+    return model_key(a) == model_key(b)
+
+
+def dir_listing(path: os.PathLike[str] | str) -> list[str]:
+    """Every path below ``path`` (relative), sorted: to detect stray files."""
+    out = []
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            out.append(os.path.relpath(os.path.join(root, name), path))
+    return sorted(out)
+
+
+LETTERS = {c: i for i, c in enumerate("abcdefghij")}
+
+
+DURABILITIES = ["sync", "flush", "memory"]

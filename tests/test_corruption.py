@@ -1,0 +1,165 @@
+"""Damaged files: reopening must give back correct data or CorruptionError, never garbage.
+
+A pristine store is written and closed; then, for every non-empty file in it
+and every kind of damage (truncate to half, flip bytes, append garbage,
+delete), a copy is damaged and opened in a subprocess
+(``_corruption_check.py``), so that a crash is seen as a crash and not as the
+end of the test run. Allowed outcomes: it opens and every record it returns
+is exactly right (records may be missing), or it raises ``CorruptionError``.
+Not allowed: a wrong or extra record, any other exception (``LockedError``,
+``StorageError``...), a crash, a hang.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import shoal
+
+CHECKER = Path(__file__).with_name("_corruption_check.py")
+DAMAGES = ["truncate", "flip", "garbage", "delete"]
+CHECK_TIMEOUT = 30
+
+
+def build_pristine(path: Path) -> dict[str, dict[str, str]]:
+    rng = random.Random(7)
+    expected: dict[str, dict[str, str]] = {"main": {}, "side": {}}
+    with shoal.open(path) as store:
+        main = store.kv("main", key="str", value="str")
+        side = store.kv("side", key="str", value="str")
+        # Enough data for on-disk tables, then compaction, then more writes
+        # that live in the journal only.
+        for i in range(1500):
+            k, v = f"k{i:05d}", f"v{i}-" + "x" * rng.randrange(200)
+            main[k] = v
+            expected["main"][k] = v
+        store.compact()
+        for i in range(0, 1500, 7):
+            k, v = f"k{i:05d}", f"updated{i}"
+            main[k] = v
+            expected["main"][k] = v
+        for i in range(200):
+            k, v = f"s{i}", "side" * (i % 5)
+            side[k] = v
+            expected["side"][k] = v
+        for i in range(3, 1500, 50):
+            k = f"k{i:05d}"
+            del main[k]
+            del expected["main"][k]
+        store.sync()
+    return expected
+
+
+def damage(path: Path, kind: str, rng: random.Random) -> None:
+    size = path.stat().st_size
+    if kind == "truncate":
+        os.truncate(path, size // 2)
+    elif kind == "flip":
+        with open(path, "r+b") as f:
+            for _ in range(8):
+                pos = rng.randrange(size)
+                f.seek(pos)
+                b = f.read(1)
+                f.seek(pos)
+                f.write(bytes([b[0] ^ 0xFF]))
+    elif kind == "garbage":
+        with open(path, "ab") as f:
+            f.write(bytes(rng.randrange(256) for _ in range(333)))
+    elif kind == "delete":
+        path.unlink()
+    else:
+        raise ValueError(kind)
+
+
+def run_checker(expected_file: Path, cases: list[Path]) -> dict[int, str]:
+    """Runs the checker over ``cases``; restarts it after a crash."""
+    results: dict[int, str] = {}
+    todo = list(range(len(cases)))
+    while todo:
+        try:
+            proc = subprocess.run(
+                [sys.executable, str(CHECKER), str(expected_file)] + [str(cases[i]) for i in todo],
+                capture_output=True,
+                text=True,
+                timeout=CHECK_TIMEOUT,
+            )
+            out, rc, stderr = proc.stdout, proc.returncode, proc.stderr
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            rc, stderr = None, "timeout"
+        started = None
+        done = set()
+        for line in out.splitlines():
+            kind, _, rest = line.partition(" ")
+            idx_s, _, detail = rest.partition(" ")
+            idx = todo[int(idx_s)]
+            if kind == "start":
+                started = idx
+            else:
+                results[idx] = f"{kind} {detail}".strip()
+                done.add(idx)
+                started = None
+        if started is None and not (rc is None or rc != 0):
+            assert not set(todo) - done, "checker finished without checking every case"
+            break
+        if started is None:
+            # Died before its first case (e.g. could not import): a real error.
+            raise AssertionError(f"checker failed (rc={rc}): {stderr[-2000:]}")
+        results[started] = f"crash rc={rc} {stderr[-300:]!r}" if rc else f"hang {stderr}"
+        done.add(started)
+        todo = [i for i in todo if i not in done]
+    return results
+
+
+def test_damaged_files(tmp_path: Path) -> None:
+    pristine = tmp_path / "pristine"
+    expected = build_pristine(pristine)
+    expected_file = tmp_path / "expected.json"
+    expected_file.write_text(json.dumps(expected))
+
+    files = sorted(
+        p.relative_to(pristine) for p in pristine.rglob("*") if p.is_file() and p.stat().st_size > 0
+    )
+    assert files, "the store wrote no files"
+    rng = random.Random(42)
+    cases: list[Path] = []
+    labels: list[tuple[str, str]] = []
+    for rel in files:
+        for kind in DAMAGES:
+            case = tmp_path / f"case{len(cases)}"
+            shutil.copytree(pristine, case)
+            damage(case / rel, kind, rng)
+            cases.append(case)
+            labels.append((str(rel), kind))
+
+    # The pristine copy itself must read back completely.
+    baseline = run_checker(expected_file, [pristine])
+    total = sum(len(d) for d in expected.values())
+    assert baseline[0] == f"ok {total} 0", baseline
+
+    results = run_checker(expected_file, cases)
+    tally: collections.Counter[tuple[str, str]] = collections.Counter()
+    bad = []
+    for i, (rel, kind) in enumerate(labels):
+        outcome = results[i]
+        verdict = outcome.split(" ")[0]
+        if verdict == "ok" and not outcome.endswith(" 0"):
+            verdict = "ok-with-loss"
+        tally[(kind, verdict)] += 1
+        if verdict not in ("ok", "ok-with-loss", "corrupt"):
+            bad.append(f"{kind} {rel}: {outcome}")
+    print(f"\ncorruption test: {len(files)} files x {len(DAMAGES)} damages = {len(cases)} cases")
+    for kind in DAMAGES:
+        row = {v: n for (k, v), n in sorted(tally.items()) if k == kind}
+        print(f"  {kind:9s} {row}")
+    for i, (rel, kind) in enumerate(labels):
+        if results[i].startswith("ok") and not results[i].endswith(" 0"):
+            print(f"  note: {kind} {rel} -> {results[i]} (records lost without an error)")
+    assert not bad, "damaged stores gave forbidden outcomes:\n" + "\n".join(bad)
