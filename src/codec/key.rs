@@ -261,7 +261,10 @@ impl<'a> KeyReader<'a> {
     }
 
     fn byte(&mut self) -> Result<u8> {
-        let b = *self.data.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
+        let b = *self
+            .data
+            .get(self.pos)
+            .ok_or_else(|| corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -364,12 +367,12 @@ impl<'a> KeyReader<'a> {
             TAG_STR => {
                 let raw = self.escaped(false)?;
                 Token::Str(match raw {
-                    Cow::Borrowed(b) => Cow::Borrowed(
-                        std::str::from_utf8(b).map_err(|_| corrupt("invalid UTF-8"))?,
-                    ),
-                    Cow::Owned(v) => Cow::Owned(
-                        String::from_utf8(v).map_err(|_| corrupt("invalid UTF-8"))?,
-                    ),
+                    Cow::Borrowed(b) => {
+                        Cow::Borrowed(std::str::from_utf8(b).map_err(|_| corrupt("invalid UTF-8"))?)
+                    }
+                    Cow::Owned(v) => {
+                        Cow::Owned(String::from_utf8(v).map_err(|_| corrupt("invalid UTF-8"))?)
+                    }
                 })
             }
             TAG_BYTES => Token::Bytes(self.escaped(false)?),
@@ -532,7 +535,10 @@ mod tests {
         // 2^70 as a float and as an int
         let mut mag = vec![0x40];
         mag.extend_from_slice(&[0; 8]);
-        assert_eq!(Key::Float(2f64.powi(70)).encode(), Key::Int(false, mag).encode());
+        assert_eq!(
+            Key::Float(2f64.powi(70)).encode(),
+            Key::Int(false, mag).encode()
+        );
     }
 
     #[test]

@@ -13,7 +13,6 @@ pub fn empty_range(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
     }
 }
 
-
 /// The narrower of two lower bounds (`upper == false`) or upper bounds.
 pub fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, upper: bool) -> Bound<Vec<u8>> {
     use std::cmp::Ordering;
@@ -50,7 +49,6 @@ pub fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, upper: bool) -> Bound<Vec<u
     }
 }
 
-
 /// The `[lo, hi)` bounds of every key starting with `prefix`.
 pub fn prefix_range(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
     let lo = Bound::Included(prefix.to_vec());
@@ -72,7 +70,10 @@ mod tests {
     fn prefix_ranges() {
         assert_eq!(
             prefix_range(b"ab"),
-            (Bound::Included(b"ab".to_vec()), Bound::Excluded(b"ac".to_vec()))
+            (
+                Bound::Included(b"ab".to_vec()),
+                Bound::Excluded(b"ac".to_vec())
+            )
         );
         assert_eq!(
             prefix_range(&[1, 0xFF]),

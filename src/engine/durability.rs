@@ -101,6 +101,9 @@ mod tests {
             t.join().unwrap();
         }
         let n = fsyncs.load(Ordering::SeqCst);
-        assert!((1..1600).contains(&n), "{n} fsyncs for 1600 commits: none shared");
+        assert!(
+            (1..1600).contains(&n),
+            "{n} fsyncs for 1600 commits: none shared"
+        );
     }
 }

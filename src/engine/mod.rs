@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cursor;
 pub mod durability;
 pub mod names;
+pub mod occ;
 pub mod resources;
 pub mod store;
 pub mod txn;

@@ -11,7 +11,9 @@ pub const MAX_NAME_LEN: usize = 200;
 /// or `_` (those are reserved for shoal's own spaces).
 pub fn validate(name: &str) -> Result<()> {
     if name.is_empty() {
-        return Err(Error::InvalidArgument("space name must not be empty".into()));
+        return Err(Error::InvalidArgument(
+            "space name must not be empty".into(),
+        ));
     }
     if name.len() > MAX_NAME_LEN {
         return Err(Error::InvalidArgument(format!(
@@ -48,7 +50,9 @@ mod tests {
 
     #[test]
     fn rejects_paths_and_reserved() {
-        for n in ["", "a/b", "..", "../x", "a\\b", "_meta", ".hidden", "sp ace", "é"] {
+        for n in [
+            "", "a/b", "..", "../x", "a\\b", "_meta", ".hidden", "sp ace", "é",
+        ] {
             assert!(validate(n).is_err(), "{n:?}");
         }
         assert!(validate(&"x".repeat(201)).is_err());

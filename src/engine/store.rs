@@ -1,9 +1,8 @@
-//! `Store`: one directory of named spaces on a fjall optimistic
-//! transactional database.
+//! `Store`: one directory of named spaces on a fjall database.
 //!
 //! Invariants:
-//! - Every write goes through an optimistic write transaction (auto-commit
-//!   writes too), so conflict detection sees every committed write.
+//! - Every write runs inside [`Occ::commit`] (see `occ.rs`), so commits are
+//!   totally ordered and transactions see every conflicting write.
 //! - `state` is `None` once closed; every operation checks it under the read
 //!   lock, and `close` takes the write lock, so no operation runs during
 //!   close. Long-lived objects are in `resources` and are invalidated by
@@ -14,12 +13,10 @@
 use super::catalog::{self, SpaceConfig};
 use super::durability::{Durability, GroupCommit};
 use super::names;
+use super::occ::{Occ, WriteSet};
 use super::resources::{Registry, Resource};
 use crate::error::{Error, Result};
-use fjall::{
-    KeyspaceCreateOptions, OptimisticTxDatabase, OptimisticTxKeyspace, OptimisticWriteTx,
-    PersistMode, Readable, Slice,
-};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice};
 use parking_lot::{RwLock, RwLockReadGuard};
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -61,13 +58,13 @@ pub struct Space {
     pub name: String,
     /// Its catalog configuration.
     pub config: SpaceConfig,
-    pub(crate) ks: OptimisticTxKeyspace,
+    pub(crate) ks: Keyspace,
 }
 
 /// Live state of an open store.
 pub struct Open {
-    pub(crate) db: OptimisticTxDatabase,
-    meta: OptimisticTxKeyspace,
+    pub(crate) db: Database,
+    meta: Keyspace,
     spaces: Vec<Option<Space>>,
     by_name: HashMap<String, SpaceId>,
 }
@@ -100,6 +97,7 @@ pub struct Store {
     state: RwLock<Option<Open>>,
     pub(crate) resources: Registry,
     group: GroupCommit,
+    pub(crate) occ: Occ,
 }
 
 impl std::fmt::Debug for Store {
@@ -159,12 +157,13 @@ impl Store {
             state: RwLock::new(Some(open)),
             resources: Registry::default(),
             group: GroupCommit::default(),
+            occ: Occ::default(),
         }))
     }
 
     fn open_db(path: &Path, temporary: bool, opts: &Options) -> Result<Open> {
         let fj = |e| Error::from_fjall(e, path);
-        let db = OptimisticTxDatabase::builder(path)
+        let db = Database::builder(path)
             .cache_size(opts.cache_size)
             .manual_journal_persist(opts.durability == Durability::Memory)
             .temporary(temporary)
@@ -187,9 +186,8 @@ impl Store {
                         detail: "the catalog's format record is missing".into(),
                     });
                 }
-                let mut tx = db.write_tx().map_err(fj)?;
-                tx.insert(&meta, catalog::format_key(), catalog::FORMAT.as_bytes());
-                tx.commit().map_err(fj)?.map_err(|_| Error::Conflict)?;
+                meta.insert(catalog::format_key(), catalog::FORMAT.as_bytes())
+                    .map_err(fj)?;
                 db.persist(PersistMode::SyncAll).map_err(fj)?;
             }
         }
@@ -309,9 +307,12 @@ impl Store {
             })
             .map_err(|e| self.fj(e))?;
         if stored.is_none() {
-            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
-            tx.insert(&open.meta, ckey, catalog::encode(&cfg));
-            self.commit_tx(&open.db, tx)?;
+            let meta = &open.meta;
+            self.commit(&open.db, None, |_| {
+                meta.insert(ckey, catalog::encode(&cfg))
+                    .map_err(|e| self.fj(e))?;
+                Ok(((), None))
+            })?;
         }
         let id = open.spaces.len();
         open.spaces.push(Some(Space {
@@ -347,13 +348,12 @@ impl Store {
                 .keyspace(&fjall_name, KeyspaceCreateOptions::default)
                 .map_err(|e| self.fj(e))?,
         };
-        let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
-        tx.remove(&open.meta, ckey);
-        self.commit_tx(&open.db, tx)?;
-        open.db
-            .inner()
-            .delete_keyspace(ks.inner().clone())
-            .map_err(|e| self.fj(e))?;
+        let meta = &open.meta;
+        self.commit(&open.db, None, |_| {
+            meta.remove(ckey).map_err(|e| self.fj(e))?;
+            Ok(((), None))
+        })?;
+        open.db.delete_keyspace(ks).map_err(|e| self.fj(e))?;
         Ok(true)
     }
 
@@ -362,7 +362,7 @@ impl Store {
         self.with(|open| {
             let prefix = format!("{kind}.");
             let mut out = Vec::new();
-            for item in open.meta.inner().prefix(b"space/") {
+            for item in open.meta.prefix(b"space/") {
                 let key = item.key().map_err(|e| self.fj(e))?;
                 if let Some(name) = catalog::fjall_name_of(&key) {
                     if let Some(user) = name.strip_prefix(&prefix) {
@@ -374,17 +374,20 @@ impl Store {
         })
     }
 
-    /// Commits a write transaction at the store's durability level.
-    pub(crate) fn commit_tx(&self, db: &OptimisticTxDatabase, tx: OptimisticWriteTx) -> Result<()> {
-        match tx.commit().map_err(|e| self.fj(e))? {
-            Ok(()) => {}
-            Err(_) => return Err(Error::Conflict),
-        }
+    /// Runs one commit (see [`Occ::commit`]) and then waits for the
+    /// store's durability level.
+    pub(crate) fn commit<R>(
+        &self,
+        db: &Database,
+        validate: Option<(u64, &super::occ::ReadSet)>,
+        apply: impl FnOnce(bool) -> Result<(R, Option<WriteSet>)>,
+    ) -> Result<R> {
+        let out = self.occ.commit(validate, apply)?;
         if self.durability == Durability::Sync {
             self.group
                 .wait_durable(|| db.persist(PersistMode::SyncAll).map_err(|e| self.fj(e)))?;
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Value of `key` in `space`.
@@ -406,21 +409,22 @@ impl Store {
     pub fn get_many(&self, space: SpaceId, keys: &[Vec<u8>]) -> Result<Vec<Option<Slice>>> {
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            let snap = open.db.read_tx();
+            let snap = open.db.snapshot();
             keys.iter()
                 .map(|k| snap.get(ks, k).map_err(|e| self.fj(e)))
                 .collect()
         })
     }
 
-    /// Sets `key` to `value` (a blind write: never conflicts).
+    /// Sets `key` to `value` (a blind write).
     pub fn put(&self, space: SpaceId, key: &[u8], value: &[u8]) -> Result<()> {
         check_sizes(key, Some(value))?;
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
-            tx.insert(ks, key, value);
-            self.commit_tx(&open.db, tx)
+            self.commit(&open.db, None, |record| {
+                ks.insert(key, value).map_err(|e| self.fj(e))?;
+                Ok(((), record.then(|| vec![(space, key.to_vec())])))
+            })
         })
     }
 
@@ -429,51 +433,47 @@ impl Store {
         check_sizes(key, None)?;
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
-            tx.remove(ks, key);
-            self.commit_tx(&open.db, tx)
+            self.commit(&open.db, None, |record| {
+                ks.remove(key).map_err(|e| self.fj(e))?;
+                Ok(((), record.then(|| vec![(space, key.to_vec())])))
+            })
         })
     }
 
-    /// Removes `key` and returns its previous value, atomically (retried on
-    /// conflict).
+    /// Removes `key` and returns its previous value, atomically.
     pub fn take(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
         check_sizes(key, None)?;
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            loop {
-                let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
-                let old = tx.take(ks, key).map_err(|e| self.fj(e))?;
+            self.commit(&open.db, None, |record| {
+                let old = ks.get(key).map_err(|e| self.fj(e))?;
                 if old.is_none() {
-                    return Ok(None);
+                    return Ok((None, None));
                 }
-                match self.commit_tx(&open.db, tx) {
-                    Ok(()) => return Ok(old),
-                    Err(Error::Conflict) => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+                ks.remove(key).map_err(|e| self.fj(e))?;
+                Ok((old, record.then(|| vec![(space, key.to_vec())])))
+            })
         })
     }
 
     /// Inserts `value` unless `key` exists; returns the value now stored
-    /// (`None` when `value` was inserted). Atomic, retried on conflict.
-    pub fn insert_if_absent(&self, space: SpaceId, key: &[u8], value: &[u8]) -> Result<Option<Slice>> {
+    /// (`None` when `value` was inserted). Atomic.
+    pub fn insert_if_absent(
+        &self,
+        space: SpaceId,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<Option<Slice>> {
         check_sizes(key, Some(value))?;
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            loop {
-                let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
-                if let Some(existing) = tx.get(ks, key).map_err(|e| self.fj(e))? {
-                    return Ok(Some(existing));
+            self.commit(&open.db, None, |record| {
+                if let Some(existing) = ks.get(key).map_err(|e| self.fj(e))? {
+                    return Ok((Some(existing), None));
                 }
-                tx.insert(ks, key, value);
-                match self.commit_tx(&open.db, tx) {
-                    Ok(()) => return Ok(None),
-                    Err(Error::Conflict) => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+                ks.insert(key, value).map_err(|e| self.fj(e))?;
+                Ok((None, record.then(|| vec![(space, key.to_vec())])))
+            })
         })
     }
 
@@ -486,42 +486,50 @@ impl Store {
             return Ok(());
         }
         self.with(|open| {
-            let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+            let mut batch = open.db.batch();
             for op in ops {
                 let ks = &open.space(op.space)?.ks;
                 match &op.value {
-                    Some(v) => tx.insert(ks, op.key.as_slice(), v.as_slice()),
-                    None => tx.remove(ks, op.key.as_slice()),
+                    Some(v) => batch.insert(ks, op.key.as_slice(), v.as_slice()),
+                    None => batch.remove(ks, op.key.as_slice()),
                 }
             }
-            self.commit_tx(&open.db, tx)
+            self.commit(&open.db, None, |record| {
+                batch.commit().map_err(|e| self.fj(e))?;
+                Ok((
+                    (),
+                    record.then(|| ops.iter().map(|o| (o.space, o.key.clone())).collect()),
+                ))
+            })
         })
     }
 
-    /// Deletes every key of `space` in `[lo, hi)` bounds, atomically; returns
-    /// how many were deleted. Retried on conflict.
-    pub fn delete_range(&self, space: SpaceId, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Result<usize> {
+    /// Deletes every key of `space` within the bounds, atomically; returns
+    /// how many were deleted.
+    pub fn delete_range(
+        &self,
+        space: SpaceId,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+    ) -> Result<usize> {
+        if super::bounds::empty_range(&lo, &hi) {
+            return Ok(0);
+        }
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            loop {
-                let mut tx = open.db.write_tx().map_err(|e| self.fj(e))?;
+            self.commit(&open.db, None, |record| {
+                let mut batch = open.db.batch();
                 let mut keys = Vec::new();
-                for item in tx.range(ks, (lo.clone(), hi.clone())) {
-                    keys.push(item.key().map_err(|e| self.fj(e))?);
+                for item in ks.range((lo, hi)) {
+                    let k = item.key().map_err(|e| self.fj(e))?;
+                    batch.remove(ks, k.clone());
+                    keys.push(k);
                 }
                 let n = keys.len();
-                if n == 0 {
-                    return Ok(0);
-                }
-                for k in keys {
-                    tx.remove(ks, k);
-                }
-                match self.commit_tx(&open.db, tx) {
-                    Ok(()) => return Ok(n),
-                    Err(Error::Conflict) => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+                batch.commit().map_err(|e| self.fj(e))?;
+                let ws = record.then(|| keys.into_iter().map(|k| (space, k.to_vec())).collect());
+                Ok((n, ws))
+            })
         })
     }
 
@@ -529,7 +537,10 @@ impl Store {
     pub fn count(&self, space: SpaceId, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Result<usize> {
         self.with(|open| {
             let ks = &open.space(space)?.ks;
-            let snap = open.db.read_tx();
+            if super::bounds::empty_range(&lo, &hi) {
+                return Ok(0);
+            }
+            let snap = open.db.snapshot();
             let mut n = 0usize;
             for item in snap.range(ks, (lo, hi)) {
                 item.key().map_err(|e| self.fj(e))?;
@@ -562,26 +573,25 @@ impl Store {
 
     /// A point-in-time read view across all spaces.
     pub fn snapshot(&self) -> Result<fjall::Snapshot> {
-        self.with(|open| Ok(open.db.read_tx()))
-    }
-
-    /// A new optimistic write transaction (raw; see `engine::txn`).
-    pub(crate) fn begin(&self) -> Result<OptimisticWriteTx> {
-        self.with(|open| open.db.write_tx().map_err(|e| self.fj(e)))
+        self.with(|open| Ok(open.db.snapshot()))
     }
 
     /// Writes everything buffered to stable storage.
     pub fn sync(&self) -> Result<()> {
-        self.with(|open| open.db.persist(PersistMode::SyncAll).map_err(|e| self.fj(e)))
+        self.with(|open| {
+            open.db
+                .persist(PersistMode::SyncAll)
+                .map_err(|e| self.fj(e))
+        })
     }
 
     /// Major-compacts every opened space and the catalog.
     pub fn compact(&self) -> Result<()> {
         self.with(|open| {
             for space in open.spaces.iter().flatten() {
-                space.ks.inner().major_compact().map_err(|e| self.fj(e))?;
+                space.ks.major_compact().map_err(|e| self.fj(e))?;
             }
-            open.meta.inner().major_compact().map_err(|e| self.fj(e))
+            open.meta.major_compact().map_err(|e| self.fj(e))
         })
     }
 
@@ -598,16 +608,15 @@ impl Store {
                     name: s.name.clone(),
                     kind: s.config.kind.clone(),
                     approximate_items: s.ks.approximate_len() as u64,
-                    disk_bytes: s.ks.inner().disk_space(),
+                    disk_bytes: s.ks.disk_space(),
                 })
                 .collect();
-            let inner = open.db.inner();
             Ok(Stats {
                 spaces,
                 disk_bytes: open.db.disk_space().map_err(|e| self.fj(e))?,
-                journal_count: inner.journal_count() as u64,
+                journal_count: open.db.journal_count() as u64,
                 write_buffer_bytes: open.db.write_buffer_size(),
-                cache_bytes: inner.cache_size(),
+                cache_bytes: open.db.cache_size(),
             })
         })
     }
@@ -622,8 +631,8 @@ impl Store {
             )));
         }
         self.with(|open| {
-            let snap = open.db.read_tx();
-            let target = OptimisticTxDatabase::builder(dest)
+            let snap = open.db.snapshot();
+            let target = Database::builder(dest)
                 .manual_journal_persist(true)
                 .open()
                 .map_err(|e| Error::from_fjall(e, dest))?;
@@ -646,12 +655,12 @@ impl Store {
                 let dst = target
                     .keyspace(&name, KeyspaceCreateOptions::default)
                     .map_err(tf)?;
-                let mut batch = target.inner().batch();
+                let mut batch = target.batch();
                 for item in snap.iter(&src) {
                     let (k, v) = item.into_inner().map_err(|e| self.fj(e))?;
-                    batch.insert(dst.inner(), k, v);
+                    batch.insert(&dst, k, v);
                     if batch.len() >= 10_000 {
-                        std::mem::replace(&mut batch, target.inner().batch())
+                        std::mem::replace(&mut batch, target.batch())
                             .commit()
                             .map_err(tf)?;
                     }
@@ -675,7 +684,9 @@ impl Store {
         let persisted = if self.temporary {
             Ok(())
         } else {
-            open.db.persist(PersistMode::SyncAll).map_err(|e| self.fj(e))
+            open.db
+                .persist(PersistMode::SyncAll)
+                .map_err(|e| self.fj(e))
         };
         drop(open);
         drop(guard);

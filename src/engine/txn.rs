@@ -1,42 +1,76 @@
 //! Optimistic transactions and snapshots held across Python calls.
 //!
-//! A [`Transaction`] wraps fjall's `OptimisticWriteTx` (owned, `Send`) in a
-//! mutex; once committed, rolled back or invalidated by `Store::close` the
-//! slot is empty and every call reports it closed. Reads inside the
-//! transaction record their keys and ranges, so a concurrent commit that
-//! changed them makes `commit` fail with [`Error::Conflict`]; blind writes
-//! never conflict (last writer wins).
+//! A [`Transaction`] reads from a snapshot taken at its start, buffers its
+//! writes (so it reads its own writes), records what it read, and at commit
+//! applies all writes as one atomic fjall batch, unless a commit since its
+//! start wrote a key it read or a key inside a range it scanned: then
+//! [`Error::Conflict`] and nothing is written (see `occ.rs`). Blind writes
+//! never conflict (last writer wins). Once committed, rolled back or
+//! invalidated by `Store::close`, every call reports it closed.
 
+use super::occ::ReadSet;
 use super::resources::Resource;
 use super::store::{check_sizes, SpaceId, Store};
 use crate::error::{Error, Result};
-use fjall::{OptimisticWriteTx, Readable, Slice};
+use fjall::{Readable, Slice};
 use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
+
+/// Buffered writes of one space: `None` deletes.
+pub type LocalWrites = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Buffered writes in a range, in key order (what a cursor merges in).
+pub type LocalRange = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+struct TxState {
+    start: u64,
+    snap: fjall::Snapshot,
+    reads: ReadSet,
+    writes: HashMap<SpaceId, LocalWrites>,
+}
 
 /// A read-write transaction with read-your-own-writes.
 pub struct Transaction {
     store: Arc<Store>,
-    tx: Mutex<Option<OptimisticWriteTx>>,
+    state: Mutex<Option<TxState>>,
 }
 
 impl Resource for Transaction {
     fn invalidate(&self) {
-        self.tx.lock().take();
+        self.finish();
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
 impl Transaction {
     /// Starts a transaction on `store`.
     pub fn begin(store: &Arc<Store>) -> Result<Arc<Transaction>> {
-        let tx = store.begin()?;
+        let (start, snap) = store.occ.begin(|| store.snapshot())?;
         let t = Arc::new(Transaction {
             store: store.clone(),
-            tx: Mutex::new(Some(tx)),
+            state: Mutex::new(Some(TxState {
+                start,
+                snap,
+                reads: ReadSet::default(),
+                writes: HashMap::new(),
+            })),
         });
         store.register(&t);
         Ok(t)
+    }
+
+    /// Ends the transaction without writing. Idempotent.
+    fn finish(&self) {
+        if let Some(st) = self.state.lock().take() {
+            self.store.occ.end(st.start);
+        }
     }
 
     /// The store this transaction belongs to.
@@ -46,39 +80,54 @@ impl Transaction {
 
     /// Whether the transaction can still be used.
     pub fn is_active(&self) -> bool {
-        self.tx.lock().is_some()
+        self.state.lock().is_some()
     }
 
-    fn with_tx<R>(
+    fn with_state<R>(
         &self,
         space: SpaceId,
-        f: impl FnOnce(&mut OptimisticWriteTx, &fjall::OptimisticTxKeyspace) -> Result<R>,
+        f: impl FnOnce(&mut TxState, &fjall::Keyspace) -> Result<R>,
     ) -> Result<R> {
         self.store.with(|open| {
             let ks = &open.space(space)?.ks;
-            let mut guard = self.tx.lock();
-            let tx = guard.as_mut().ok_or(Error::Closed("transaction"))?;
-            f(tx, ks)
+            let mut guard = self.state.lock();
+            let st = guard.as_mut().ok_or(Error::Closed("transaction"))?;
+            f(st, ks)
         })
+    }
+
+    fn read(
+        &self,
+        st: &mut TxState,
+        ks: &fjall::Keyspace,
+        space: SpaceId,
+        key: &[u8],
+    ) -> Result<Option<Slice>> {
+        if let Some(local) = st.writes.get(&space).and_then(|w| w.get(key)) {
+            return Ok(local.as_deref().map(Slice::from));
+        }
+        st.reads.add_point(space, key);
+        st.snap.get(ks, key).map_err(|e| self.store.fj(e))
     }
 
     /// Reads `key`, seeing this transaction's own writes.
     pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
-        self.with_tx(space, |tx, ks| tx.get(ks, key).map_err(|e| self.store.fj(e)))
+        self.with_state(space, |st, ks| self.read(st, ks, space, key))
     }
 
     /// Whether `key` exists, seeing this transaction's own writes.
     pub fn contains(&self, space: SpaceId, key: &[u8]) -> Result<bool> {
-        self.with_tx(space, |tx, ks| {
-            tx.contains_key(ks, key).map_err(|e| self.store.fj(e))
-        })
+        Ok(self.get(space, key)?.is_some())
     }
 
     /// Buffers a write.
     pub fn put(&self, space: SpaceId, key: &[u8], value: &[u8]) -> Result<()> {
         check_sizes(key, Some(value))?;
-        self.with_tx(space, |tx, ks| {
-            tx.insert(ks, key, value);
+        self.with_state(space, |st, _| {
+            st.writes
+                .entry(space)
+                .or_default()
+                .insert(key.to_vec(), Some(value.to_vec()));
             Ok(())
         })
     }
@@ -86,8 +135,11 @@ impl Transaction {
     /// Buffers a blind delete.
     pub fn discard(&self, space: SpaceId, key: &[u8]) -> Result<()> {
         check_sizes(key, None)?;
-        self.with_tx(space, |tx, ks| {
-            tx.remove(ks, key);
+        self.with_state(space, |st, _| {
+            st.writes
+                .entry(space)
+                .or_default()
+                .insert(key.to_vec(), None);
             Ok(())
         })
     }
@@ -95,28 +147,81 @@ impl Transaction {
     /// Deletes `key`, returning its previous value (recorded as a read).
     pub fn take(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
         check_sizes(key, None)?;
-        self.with_tx(space, |tx, ks| tx.take(ks, key).map_err(|e| self.store.fj(e)))
+        self.with_state(space, |st, ks| {
+            let old = self.read(st, ks, space, key)?;
+            if old.is_some() {
+                st.writes
+                    .entry(space)
+                    .or_default()
+                    .insert(key.to_vec(), None);
+            }
+            Ok(old)
+        })
     }
 
-    /// An owned iterator over a range, seeing writes made so far.
-    pub fn range(&self, space: SpaceId, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Result<fjall::Iter> {
-        self.with_tx(space, |tx, ks| Ok(tx.range(ks, (lo, hi))))
+    /// For a cursor: the transaction's snapshot and its buffered writes
+    /// within the bounds. The range joins the read set.
+    pub fn range(
+        &self,
+        space: SpaceId,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+    ) -> Result<(fjall::Snapshot, LocalRange)> {
+        self.with_state(space, |st, _| {
+            let local = match st.writes.get(&space) {
+                Some(w) if !super::bounds::empty_range(&lo, &hi) => w
+                    .range((lo.clone(), hi.clone()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            st.reads.add_range(space, lo, hi);
+            Ok((st.snap.clone(), local))
+        })
     }
 
     /// Commits; [`Error::Conflict`] if a read key or range was changed by a
     /// concurrent commit. The transaction is finished either way.
     pub fn commit(&self) -> Result<()> {
         self.store.with(|open| {
-            let tx = self.tx.lock().take().ok_or(Error::Closed("transaction"))?;
-            self.store.commit_tx(&open.db, tx)
+            let st = self
+                .state
+                .lock()
+                .take()
+                .ok_or(Error::Closed("transaction"))?;
+            let result = if st.writes.values().all(BTreeMap::is_empty) {
+                Ok(())
+            } else {
+                let mut batch = open.db.batch();
+                for (space, writes) in &st.writes {
+                    let ks = &open.space(*space)?.ks;
+                    for (k, v) in writes {
+                        match v {
+                            Some(v) => batch.insert(ks, k.as_slice(), v.as_slice()),
+                            None => batch.remove(ks, k.as_slice()),
+                        }
+                    }
+                }
+                self.store
+                    .commit(&open.db, Some((st.start, &st.reads)), |record| {
+                        batch.commit().map_err(|e| self.store.fj(e))?;
+                        let ws = record.then(|| {
+                            st.writes
+                                .iter()
+                                .flat_map(|(s, w)| w.keys().map(move |k| (*s, k.clone())))
+                                .collect()
+                        });
+                        Ok(((), ws))
+                    })
+            };
+            self.store.occ.end(st.start);
+            result
         })
     }
 
     /// Discards every buffered write. Idempotent.
     pub fn rollback(&self) {
-        if let Some(tx) = self.tx.lock().take() {
-            tx.rollback();
-        }
+        self.finish();
     }
 }
 

@@ -4,7 +4,12 @@ use crate::error::Error;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-pyo3::create_exception!(_core, ShoalError, PyException, "Base class of every shoal error.");
+pyo3::create_exception!(
+    _core,
+    ShoalError,
+    PyException,
+    "Base class of every shoal error."
+);
 pyo3::create_exception!(
     _core,
     ClosedError,

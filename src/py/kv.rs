@@ -68,11 +68,12 @@ impl PyKV {
         } else {
             for item in pairs.try_iter()? {
                 let item = item?;
-                let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| {
-                    pyo3::exceptions::PyTypeError::new_err(
-                        "update() needs a mapping or an iterable of (key, value) pairs",
-                    )
-                })?;
+                let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
+                    item.extract().map_err(|_| {
+                        pyo3::exceptions::PyTypeError::new_err(
+                            "update() needs a mapping or an iterable of (key, value) pairs",
+                        )
+                    })?;
                 push(&k, &v)?;
             }
         }
@@ -185,7 +186,12 @@ impl PyKV {
         self.view()?.getitem(py, key)
     }
 
-    fn __setitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         self.check_open()?;
         if key.is_instance_of::<PySlice>() {
             return Err(pyo3::exceptions::PyTypeError::new_err(
@@ -234,13 +240,23 @@ impl PyKV {
 
     /// `kv[key]` if present, else `default`.
     #[pyo3(signature = (key, default = None))]
-    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         self.view()?.get(py, key, default)
     }
 
     /// Values of many keys (read from one snapshot), `default` for missing.
     #[pyo3(signature = (keys, default = None))]
-    fn get_many(&self, py: Python<'_>, keys: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Vec<Py<PyAny>>> {
+    fn get_many(
+        &self,
+        py: Python<'_>,
+        keys: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
         self.check_open()?;
         let mut enc = Vec::new();
         for k in keys.try_iter()? {
@@ -261,7 +277,12 @@ impl PyKV {
     /// Removes `key` and returns its value; `default` (if given) when
     /// missing, else `KeyError`. Atomic.
     #[pyo3(signature = (key, *default))]
-    fn pop(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    fn pop(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: &Bound<'_, PyTuple>,
+    ) -> PyResult<Py<PyAny>> {
         self.check_open()?;
         if default.len() > 1 {
             return Err(pyo3::exceptions::PyTypeError::new_err(
@@ -302,7 +323,12 @@ impl PyKV {
     /// `kv[key]` if present; otherwise stores `default` and returns it.
     /// Atomic.
     #[pyo3(signature = (key, default = None))]
-    fn setdefault(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn setdefault(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         self.check_open()?;
         let none = py.None().into_bound(py);
         let default = default.unwrap_or(&none);
@@ -319,7 +345,12 @@ impl PyKV {
     /// Stores every pair of `other` (a mapping or pairs) and `kwargs` in one
     /// atomic batch; if any key or value is unsupported nothing is written.
     #[pyo3(signature = (other = None, /, **kwargs))]
-    fn update(&self, py: Python<'_>, other: Option<&Bound<'_, PyAny>>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    fn update(
+        &self,
+        py: Python<'_>,
+        other: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
         self.check_open()?;
         let mut ops = Vec::new();
         if let Some(o) = other {

@@ -18,7 +18,11 @@ use pyo3::types::PyBytes;
 /// Encodes `key` with a key codec (order-preserving for "any" and "int").
 #[pyfunction]
 #[pyo3(signature = (key, codec = "any"))]
-fn encode_key<'py>(py: Python<'py>, key: &Bound<'py, PyAny>, codec: &str) -> PyResult<Bound<'py, PyBytes>> {
+fn encode_key<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    codec: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
     let buf = KeyCodec::parse(codec)?.encode_vec(key)?;
     Ok(PyBytes::new(py, &buf))
 }

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 fn same_store(snap: &Arc<SnapshotHandle>, kv: &PyKV) -> PyResult<()> {
     if !Arc::ptr_eq(snap.store(), &kv.sp.store) {
-        return Err(super::errors::invalid("that space belongs to another store"));
+        return Err(super::errors::invalid(
+            "that space belongs to another store",
+        ));
     }
     kv.check_open()
 }
@@ -40,10 +42,20 @@ impl PySnapshot {
 
     /// `kv[key]` as of the snapshot, or `default`.
     #[pyo3(signature = (kv, key, default = None))]
-    fn get(&self, py: Python<'_>, kv: PyRef<'_, PyKV>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        kv: PyRef<'_, PyKV>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         same_store(&self.snap, &kv)?;
         let reader = Reader::Snapshot(self.snap.clone());
-        View { sp: &kv.sp, reader: &reader }.get(py, key, default)
+        View {
+            sp: &kv.sp,
+            reader: &reader,
+        }
+        .get(py, key, default)
     }
 
     /// Releases the snapshot (old versions can be reclaimed). Idempotent.
@@ -131,7 +143,12 @@ impl PySnapshotKV {
 
     /// The value as of the snapshot, or `default`.
     #[pyo3(signature = (key, default = None))]
-    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         self.view().get(py, key, default)
     }
 

@@ -68,7 +68,11 @@ impl View<'_> {
     pub fn getitem(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Ok(slice) = key.cast::<PySlice>() {
             let spec = range::from_slice(self.sp.key, slice)?;
-            return Ok(self.cursor(spec, Yield::Items)?.into_pyobject(py)?.into_any().unbind());
+            return Ok(self
+                .cursor(spec, Yield::Items)?
+                .into_pyobject(py)?
+                .into_any()
+                .unbind());
         }
         let enc = self.sp.key.encode_vec(key)?;
         match self.get_raw(py, &enc)? {
@@ -78,7 +82,12 @@ impl View<'_> {
     }
 
     /// `view.get(key, default)`.
-    pub fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    pub fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let enc = self.sp.key.encode_vec(key)?;
         match self.get_raw(py, &enc)? {
             Some(v) => Ok(self.sp.value.decode(py, &v)?.unbind()),
@@ -197,7 +206,9 @@ impl View<'_> {
                 };
                 let c = Cursor::open(&self.sp.store, self.sp.space, self.source()?, spec)?;
                 let got = py.detach(move || c.next_batch(1))?;
-                got.into_iter().next().map(|(k, v)| (k, v.unwrap_or_default()))
+                got.into_iter()
+                    .next()
+                    .map(|(k, v)| (k, v.unwrap_or_default()))
             }
         };
         match item {

@@ -19,7 +19,12 @@ pub struct PyStore {
 impl PyStore {
     #[new]
     #[pyo3(signature = (path = None, *, durability = "flush", cache_size = 32 * 1024 * 1024))]
-    fn new(py: Python<'_>, path: Option<PathBuf>, durability: &str, cache_size: u64) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        durability: &str,
+        cache_size: u64,
+    ) -> PyResult<Self> {
         let opts = Options {
             durability: Durability::parse(durability)?,
             cache_size,
@@ -147,13 +152,22 @@ pub struct PyBatch {
 }
 
 impl PyBatch {
-    fn push(&self, kv: &PyKV, key: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn push(
+        &self,
+        kv: &PyKV,
+        key: &Bound<'_, PyAny>,
+        value: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         if !Arc::ptr_eq(&kv.sp.store, &self.store) {
-            return Err(super::errors::invalid("that space belongs to another store"));
+            return Err(super::errors::invalid(
+                "that space belongs to another store",
+            ));
         }
         kv.check_open()?;
         let key = kv.sp.key.encode_vec(key)?;
-        let value = value.map(|v| kv.sp.value.encode(v).map(|c| c.into_owned())).transpose()?;
+        let value = value
+            .map(|v| kv.sp.value.encode(v).map(|c| c.into_owned()))
+            .transpose()?;
         crate::engine::store::check_sizes(&key, value.as_deref())?;
         let mut ops = self.ops.lock();
         let ops = ops.as_mut().ok_or(Error::Closed("batch"))?;
@@ -169,7 +183,12 @@ impl PyBatch {
 #[pymethods]
 impl PyBatch {
     /// Adds `kv[key] = value` to the batch.
-    fn put(&self, kv: PyRef<'_, PyKV>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn put(
+        &self,
+        kv: PyRef<'_, PyKV>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         self.push(&kv, key, Some(value))
     }
 

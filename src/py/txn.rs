@@ -25,7 +25,9 @@ fn exit(py: Python<'_>, tx: &Arc<Transaction>, exc_type: &Bound<'_, PyAny>) -> P
 
 fn same_store(tx: &Arc<Transaction>, kv: &PyKV) -> PyResult<()> {
     if !Arc::ptr_eq(tx.store(), &kv.sp.store) {
-        return Err(super::errors::invalid("that space belongs to another store"));
+        return Err(super::errors::invalid(
+            "that space belongs to another store",
+        ));
     }
     kv.check_open()
 }
@@ -54,14 +56,29 @@ impl PyTransaction {
 
     /// `kv[key]` as this transaction sees it, or `default`.
     #[pyo3(signature = (kv, key, default = None))]
-    fn get(&self, py: Python<'_>, kv: PyRef<'_, PyKV>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        kv: PyRef<'_, PyKV>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         same_store(&self.tx, &kv)?;
         let reader = Reader::Tx(self.tx.clone());
-        View { sp: &kv.sp, reader: &reader }.get(py, key, default)
+        View {
+            sp: &kv.sp,
+            reader: &reader,
+        }
+        .get(py, key, default)
     }
 
     /// Buffers `kv[key] = value`.
-    fn put(&self, kv: PyRef<'_, PyKV>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn put(
+        &self,
+        kv: PyRef<'_, PyKV>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         same_store(&self.tx, &kv)?;
         put(&self.tx, &kv.sp, key, value)
     }
@@ -89,18 +106,34 @@ impl PyTransaction {
     }
 
     #[pyo3(signature = (exc_type, _exc, _tb))]
-    fn __exit__(&self, py: Python<'_>, exc_type: &Bound<'_, PyAny>, _exc: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
         exit(py, &self.tx, exc_type)
     }
 }
 
-fn put(tx: &Transaction, sp: &SpaceRef, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+fn put(
+    tx: &Transaction,
+    sp: &SpaceRef,
+    key: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let k = sp.key.encode_vec(key)?;
     let v = sp.value.encode(value)?;
     Ok(tx.put(sp.space, &k, &v)?)
 }
 
-fn delete(py: Python<'_>, tx: &Arc<Transaction>, sp: &SpaceRef, key: &Bound<'_, PyAny>) -> PyResult<()> {
+fn delete(
+    py: Python<'_>,
+    tx: &Arc<Transaction>,
+    sp: &SpaceRef,
+    key: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let k = sp.key.encode_vec(key)?;
     let t = tx.clone();
     let space = sp.space;
@@ -199,7 +232,12 @@ impl PyTxKV {
 
     /// The value as this transaction sees it, or `default`.
     #[pyo3(signature = (key, default = None))]
-    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         self.view().get(py, key, default)
     }
 
@@ -257,7 +295,13 @@ impl PyTxKV {
     }
 
     #[pyo3(signature = (exc_type, _exc, _tb))]
-    fn __exit__(&self, py: Python<'_>, exc_type: &Bound<'_, PyAny>, _exc: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
         exit(py, self.tx(), exc_type)
     }
 }

@@ -139,7 +139,9 @@ fn write_seq<'py>(
     depth: usize,
 ) -> PyResult<()> {
     if depth >= MAX_DEPTH {
-        return Err(invalid(format!("values may nest at most {MAX_DEPTH} levels")));
+        return Err(invalid(format!(
+            "values may nest at most {MAX_DEPTH} levels"
+        )));
     }
     let _ = enc::write_array_len(buf, len as u32);
     for item in items {
@@ -150,7 +152,9 @@ fn write_seq<'py>(
 
 fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize) -> PyResult<()> {
     if depth >= MAX_DEPTH {
-        return Err(invalid(format!("values may nest at most {MAX_DEPTH} levels")));
+        return Err(invalid(format!(
+            "values may nest at most {MAX_DEPTH} levels"
+        )));
     }
     let _ = enc::write_map_len(buf, d.len() as u32);
     for (k, v) in d.iter() {
@@ -184,8 +188,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> PyResult<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or_else(|| bad("length overflow"))?;
-        let s = self.data.get(self.pos..end).ok_or_else(|| bad("truncated"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| bad("length overflow"))?;
+        let s = self
+            .data
+            .get(self.pos..end)
+            .ok_or_else(|| bad("truncated"))?;
         self.pos = end;
         Ok(s)
     }
@@ -301,7 +311,12 @@ impl<'a> Reader<'a> {
         Ok(PyString::new(py, s).into_any())
     }
 
-    fn array<'py>(&mut self, py: Python<'py>, n: usize, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+    fn array<'py>(
+        &mut self,
+        py: Python<'py>,
+        n: usize,
+        depth: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if n > self.data.len() - self.pos {
             return Err(bad("array longer than the data"));
         }

@@ -108,9 +108,9 @@ impl ValueCodec {
                 let s = std::str::from_utf8(data)
                     .map_err(|_| Error::Decode("stored JSON is not valid UTF-8".into()))?;
                 let loads = JSON_LOADS.import(py, "json", "loads")?;
-                loads.call1((s,)).map_err(|e| {
-                    Error::Decode(format!("stored JSON does not parse: {e}")).into()
-                })
+                loads
+                    .call1((s,))
+                    .map_err(|e| Error::Decode(format!("stored JSON does not parse: {e}")).into())
             }
             Self::Pickle => {
                 let loads = PICKLE_LOADS.import(py, "pickle", "loads")?;
