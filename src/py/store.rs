@@ -18,7 +18,7 @@ pub struct PyStore {
 #[pymethods]
 impl PyStore {
     #[new]
-    #[pyo3(signature = (path = None, *, durability = "flush", cache_size = 32 * 1024 * 1024))]
+    #[pyo3(signature = (path = None, *, durability = "flush", cache_size = 33_554_432))]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,

@@ -1,0 +1,117 @@
+"""Command-line entry point: ``python -m shoal <command>`` (or ``shoal <command>``).
+
+Commands:
+    demo    a tour of the native key/value API on a temporary store
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from typing import Callable, Sequence
+
+import shoal
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def demo(path: str | None = None) -> int:
+    """Write, read, scan, run a transaction, close, reopen; print each step."""
+    with tempfile.TemporaryDirectory(prefix="shoal-demo-") as tmp:
+        where = path or f"{tmp}/store"
+        _say(f"shoal {shoal.__version__}: demo store at {where}")
+
+        store = shoal.open(where, durability="sync")
+        users = store.kv("users")
+        _say("\n1. write: users[name] = {...} (each write is fsynced: durability='sync')")
+        people = {
+            "ada": {"born": 1815, "field": "mathematics"},
+            "alan": {"born": 1912, "field": "computing"},
+            "grace": {"born": 1906, "field": "compilers"},
+            "edsger": {"born": 1930, "field": "algorithms"},
+        }
+        for name, doc in people.items():
+            users[name] = doc
+            _say(f"   users[{name!r}] = {doc}")
+        start = time.perf_counter()
+        users.update({f"user{i:05d}": {"born": 1900 + i % 100} for i in range(10_000)})
+        took = (time.perf_counter() - start) * 1000
+        _say(f"   users.update(10,000 more) as one atomic batch in {took:.1f} ms")
+
+        _say("\n2. read")
+        _say(f"   users['ada'] -> {users['ada']}")
+        _say(f"   'bob' in users -> {'bob' in users};  users.get('bob', 'n/a') -> "
+             f"{users.get('bob', 'n/a')}")
+        _say(f"   len(users) -> {len(users)}")
+
+        _say("\n3. scan (keys are kept in order)")
+        _say(f"   users['a':'f'] -> {[name for name, _ in users['a':'f']]}")
+        _say(f"   users['h':'a'] (descending) -> {[name for name, _ in users['h':'a']]}")
+        _say(f"   keys with prefix 'user0001' -> {users.count(prefix='user0001')}")
+        _say(f"   first -> {users.first()[0]}, last -> {users.last()[0]}")
+
+        _say("\n4. transaction (optimistic; all or nothing)")
+        with users.transaction() as tx:
+            ada = tx["ada"]
+            ada["visits"] = ada.get("visits", 0) + 1
+            tx["ada"] = ada
+            del tx["edsger"]
+        _say(f"   committed: users['ada'] -> {users['ada']}; 'edsger' in users -> "
+             f"{'edsger' in users}")
+        try:
+            with users.transaction() as tx:
+                tx["grace"] = {"born": 0}
+                raise RuntimeError("something went wrong mid-transaction")
+        except RuntimeError:
+            pass
+        _say(f"   rolled back on an exception: users['grace'] -> {users['grace']}")
+        tx = users.transaction()
+        tx.get("alan")
+        users["alan"] = {"born": 1912, "field": "computing", "award": "Turing"}
+        tx["alan"] = {"born": 1912}
+        try:
+            tx.commit()
+        except shoal.ConflictError:
+            _say("   a concurrent write to a key the transaction read -> ConflictError")
+
+        _say("\n5. close and reopen")
+        count = len(users)
+        store.close()
+        _say(f"   closed (the directory lock is released); reopening {where}")
+        with shoal.open(where) as again:
+            users = again.kv("users")
+            _say(f"   len(users) -> {len(users)} (was {count}); users['ada'] -> {users['ada']}")
+            stats = again.stats()
+            _say(f"   stats: {stats['disk_bytes'] / 1e6:.1f} MB on disk, "
+                 f"{stats['journal_count']} journal file(s)")
+        _say("\ndone.")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": lambda args: demo(args.path),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    parser = argparse.ArgumentParser(prog="shoal", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="a tour of the native API on a temporary store")
+    p_demo.add_argument("--path", default=None,
+                        help="store directory to use (default: a temporary one)")
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except shoal.Error as exc:
+        print(f"shoal: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
