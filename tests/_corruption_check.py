@@ -6,7 +6,10 @@ For each case directory prints ``start I`` and then exactly one of
 
 - ``ok I READ LOST``: opened; READ records read back correctly, LOST missing;
 - ``corrupt I WHERE``: shoal.CorruptionError raised at WHERE (open/read);
-- ``wrong I DETAIL``: a record read back with a wrong value, or an extra one;
+- ``stale I DETAIL``: a record read back with one of its older values, or a
+  deleted record back (as if the latest writes had not been made);
+- ``wrong I DETAIL``: a record read back with a value it never had, or an
+  extra one;
 - ``error I TYPE MESSAGE``: any other exception.
 
 A crash (signal) shows up as a ``start`` without a result line.
@@ -25,7 +28,14 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-def check(path: str, expected: dict[str, dict[str, str]]) -> str:
+def mismatch(name: str, key: str, got: object, expected: dict) -> str:
+    older = expected["history"].get(name, {}).get(key, [])
+    want = expected["data"][name].get(key, "<deleted>")
+    kind = "stale" if got in older else "wrong"
+    return f"{kind} {name}[{key!r}] = {got!r:.40}, expected {want!r:.40}"
+
+
+def check(path: str, expected: dict) -> str:
     where = "open"
     try:
         store = shoal.open(path)
@@ -33,10 +43,10 @@ def check(path: str, expected: dict[str, dict[str, str]]) -> str:
             where = "read"
             read = lost = 0
             names = store.spaces()
-            extra = sorted(set(names) - set(expected))
+            extra = sorted(set(names) - set(expected["data"]))
             if extra:
                 return f"wrong unexpected spaces {extra}"
-            for name, data in expected.items():
+            for name, data in expected["data"].items():
                 if name not in names:
                     lost += len(data)
                     continue
@@ -44,7 +54,7 @@ def check(path: str, expected: dict[str, dict[str, str]]) -> str:
                 seen = {}
                 for k, v in kv.items():
                     if data.get(k) != v:
-                        return f"wrong {name}[{k!r}] = {v!r:.60}, expected {data.get(k)!r:.60}"
+                        return mismatch(name, k, v, expected)
                     seen[k] = v
                 for k, v in data.items():
                     got = kv.get(k)
@@ -53,7 +63,7 @@ def check(path: str, expected: dict[str, dict[str, str]]) -> str:
                             return f"wrong {name}[{k!r}] seen in scan but not by get"
                         lost += 1
                     elif got != v:
-                        return f"wrong {name}[{k!r}] get = {got!r:.60}, expected {v!r:.60}"
+                        return mismatch(name, k, got, expected)
                     else:
                         read += 1
             return f"ok {read} {lost}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import Any, Callable
 
 # Rank of each key type in the "any" codec order:
 # None < numbers < str < tuple < bytes < False < True.
@@ -53,3 +53,18 @@ LETTERS = {c: i for i, c in enumerate("abcdefghij")}
 
 
 DURABILITIES = ["sync", "flush", "memory"]
+
+
+def assert_all_raise(exc: type[BaseException], calls: dict[str, Callable[[], object]]) -> None:
+    """Asserts that every call raises ``exc``; lists the ones that do not."""
+    failures = []
+    for name, call in calls.items():
+        try:
+            result = call()
+        except exc:
+            continue
+        except Exception as e:  # the wrong error
+            failures.append(f"{name}: raised {type(e).__name__}: {e}")
+        else:
+            failures.append(f"{name}: returned {result!r:.80}")
+    assert not failures, f"expected {exc.__name__} from every call:\n" + "\n".join(failures)

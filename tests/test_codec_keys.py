@@ -23,8 +23,21 @@ finite_floats = st.floats(allow_nan=False)
 edge_floats = st.sampled_from(
     [0.0, -0.0, 0.5, -0.5, 5e-324, -5e-324, sys.float_info.max, -sys.float_info.max]
     + [math.inf, -math.inf, 2.0**64, 2.0**64 + 2**12, 1e300, 0.1, 1 - 2**-53, 1 + 2**-52]
+    + [-1 - 2**-16, -(2**-16), 1 + 2**-16, 2.0**-1022, 2.0**-1074, -(2.0**-1074)]
 )
-numbers = st.one_of(big_ints, edge_ints, finite_floats, edge_floats)
+# Integers plus fractions whose binary expansion holds zero bytes: the
+# magnitude encoding escapes those, which is where order bugs hide.
+fraction_parts = st.sampled_from(
+    [0.5, 2**-8, 2**-16, 2**-24, 2**-16 + 2**-40, 1 - 2**-16, 2**-32, 255 / 256, 1 / 3]
+)
+tricky_floats = st.builds(
+    lambda i, f, neg: -(i + f) if neg else i + f,
+    st.integers(0, 2**20),
+    fraction_parts,
+    st.booleans(),
+)
+subnormals = st.floats(min_value=-(2.0**-1020), max_value=2.0**-1020, allow_subnormal=True)
+numbers = st.one_of(big_ints, edge_ints, finite_floats, edge_floats, tricky_floats, subnormals)
 scalars = st.one_of(st.none(), st.booleans(), numbers, st.just(math.nan), texts, small_bytes)
 any_keys = st.recursive(
     scalars, lambda inner: st.lists(inner, max_size=4).map(tuple), max_leaves=12
@@ -50,6 +63,13 @@ def check_order(a, b, codec="any") -> None:
 @given(numbers, numbers)
 def test_number_order(a, b) -> None:
     check_order(a, b)
+
+
+@given(st.integers(0, 2**20), fraction_parts, st.booleans())
+def test_number_order_next_to_integers(i, f, negative) -> None:
+    sign = -1 if negative else 1
+    check_order(sign * i, sign * (i + f))
+    check_order((sign * i,), (sign * (i + f),))
 
 
 @given(big_ints, finite_floats)
@@ -270,3 +290,37 @@ def test_space_iterates_in_model_order(keys) -> None:
         assert [v for _, v in got] == [model[m] for m in sorted(model)]
         for k in keys:
             assert kv[k] == model[model_key(k)]
+
+
+# -- pinned cases (regressions found by the properties above) -----------------
+
+
+@pytest.mark.parametrize("key", [(-1,), (-1.5,), (0, -(2**70)), ((-3,),), ("a", -1)], ids=repr)
+def test_negative_number_last_in_tuple_round_trips(key) -> None:
+    check_round_trip(key)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(-1 - 2**-16, -1), (-(2**-16) - 2**-40, -(2**-16)), (-2.0 - 2**-24, -2), (-5.0, -5 + 2**-16)],
+    ids=repr,
+)
+def test_negative_numbers_with_zero_fraction_bytes_order(low, high) -> None:
+    assert low < high
+    assert enc(low) < enc(high)
+    assert enc((low,)) < enc((high,))
+    assert enc((low, "z")) < enc((high, "a"))
+
+
+@pytest.mark.parametrize("x", [5e-324, -5e-324, 2.0**-1074 * 3, 2.0**-1023, 2.0**-1022], ids=repr)
+def test_subnormal_floats_round_trip(x) -> None:
+    back = shoal.decode_key(enc(x))
+    assert back == x and type(back) is float
+
+
+def test_subnormal_key_in_a_space() -> None:
+    with shoal.open(durability="memory") as store:
+        kv = store.kv("t")
+        kv[5e-324] = "tiny"
+        kv[0] = "zero"
+        assert list(kv.items()) == [(0, "zero"), (5e-324, "tiny")]

@@ -7,7 +7,9 @@ delete), a copy is damaged and opened in a subprocess
 end of the test run. Allowed outcomes: it opens and every record it returns
 is exactly right (records may be missing), or it raises ``CorruptionError``.
 Not allowed: a wrong or extra record, any other exception (``LockedError``,
-``StorageError``...), a crash, a hang.
+``StorageError``...), a crash, a hang. A record read back with one of its
+*older* values, or a deleted record back (the store silently reverting to an
+earlier state) is reported as "stale": that is a wrong value too.
 """
 
 from __future__ import annotations
@@ -24,58 +26,91 @@ from pathlib import Path
 import shoal
 
 CHECKER = Path(__file__).with_name("_corruption_check.py")
-DAMAGES = ["truncate", "flip", "garbage", "delete"]
+DAMAGES = ["truncate", "flip", "zero-block", "garbage", "delete"]
 CHECK_TIMEOUT = 30
 
 
-def build_pristine(path: Path) -> dict[str, dict[str, str]]:
+def build_pristine(path: Path) -> dict:
+    """Writes the store; returns its final data and every older value of each key."""
     rng = random.Random(7)
-    expected: dict[str, dict[str, str]] = {"main": {}, "side": {}}
+    data: dict[str, dict[str, str]] = {"main": {}, "side": {}}
+    history: dict[str, dict[str, list[str]]] = {"main": {}, "side": {}}
+
+    def put(kv: shoal.KV, k: str, v: str) -> None:
+        kv[k] = v
+        if k in data[kv.name]:
+            history[kv.name].setdefault(k, []).append(data[kv.name][k])
+        data[kv.name][k] = v
+
     with shoal.open(path) as store:
         main = store.kv("main", key="str", value="str")
         side = store.kv("side", key="str", value="str")
         # Enough data for on-disk tables, then compaction, then more writes
         # that live in the journal only.
         for i in range(1500):
-            k, v = f"k{i:05d}", f"v{i}-" + "x" * rng.randrange(200)
-            main[k] = v
-            expected["main"][k] = v
+            put(main, f"k{i:05d}", f"v{i}-" + "x" * rng.randrange(200))
         store.compact()
         for i in range(0, 1500, 7):
-            k, v = f"k{i:05d}", f"updated{i}"
-            main[k] = v
-            expected["main"][k] = v
+            put(main, f"k{i:05d}", f"updated{i}")
         for i in range(200):
-            k, v = f"s{i}", "side" * (i % 5)
-            side[k] = v
-            expected["side"][k] = v
+            put(side, f"s{i}", "side" * (i % 5))
         for i in range(3, 1500, 50):
             k = f"k{i:05d}"
             del main[k]
-            del expected["main"][k]
+            history["main"].setdefault(k, []).append(data["main"].pop(k))
         store.sync()
-    return expected
+    return {"data": data, "history": history}
+
+
+def used_size(path: Path) -> int:
+    """Size up to the last non-zero byte: journals are preallocated with zeros."""
+    data = path.read_bytes()
+    return len(data.rstrip(b"\0"))
 
 
 def damage(path: Path, kind: str, rng: random.Random) -> None:
-    size = path.stat().st_size
+    """Damages the used part of ``path`` (not the zero padding after it)."""
+    used = max(used_size(path), 1)
     if kind == "truncate":
-        os.truncate(path, size // 2)
+        os.truncate(path, used // 2)
     elif kind == "flip":
         with open(path, "r+b") as f:
             for _ in range(8):
-                pos = rng.randrange(size)
+                pos = rng.randrange(used)
                 f.seek(pos)
                 b = f.read(1)
                 f.seek(pos)
                 f.write(bytes([b[0] ^ 0xFF]))
+    elif kind == "zero-block":
+        start = rng.randrange(used)
+        with open(path, "r+b") as f:
+            f.seek(start)
+            f.write(bytes(min(512, used - start)))
     elif kind == "garbage":
-        with open(path, "ab") as f:
-            f.write(bytes(rng.randrange(256) for _ in range(333)))
+        # Right after the used part: past the end of a plain file, or over
+        # the zero padding of a preallocated one.
+        with open(path, "r+b") as f:
+            f.seek(used)
+            f.write(bytes(rng.randrange(1, 256) for _ in range(333)))
     elif kind == "delete":
         path.unlink()
     else:
         raise ValueError(kind)
+
+
+def sparse_copy(src: str, dst: str) -> None:
+    """Copies a file leaving holes for zero blocks (preallocated journals are
+    tens of MiB of zeros; dozens of full copies would be slow and big)."""
+    block = 1 << 20
+    zero = bytes(block)
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(block):
+            if chunk == zero[: len(chunk)]:
+                fout.seek(len(chunk), os.SEEK_CUR)
+            else:
+                fout.write(chunk)
+        fout.truncate()
+    shutil.copymode(src, dst)
 
 
 def run_checker(expected_file: Path, cases: list[Path]) -> dict[int, str]:
@@ -134,14 +169,14 @@ def test_damaged_files(tmp_path: Path) -> None:
     for rel in files:
         for kind in DAMAGES:
             case = tmp_path / f"case{len(cases)}"
-            shutil.copytree(pristine, case)
+            shutil.copytree(pristine, case, copy_function=sparse_copy)
             damage(case / rel, kind, rng)
             cases.append(case)
             labels.append((str(rel), kind))
 
     # The pristine copy itself must read back completely.
     baseline = run_checker(expected_file, [pristine])
-    total = sum(len(d) for d in expected.values())
+    total = sum(len(d) for d in expected["data"].values())
     assert baseline[0] == f"ok {total} 0", baseline
 
     results = run_checker(expected_file, cases)
@@ -153,12 +188,17 @@ def test_damaged_files(tmp_path: Path) -> None:
         if verdict == "ok" and not outcome.endswith(" 0"):
             verdict = "ok-with-loss"
         tally[(kind, verdict)] += 1
+        # "stale": an older value of the key (or a deleted key back), as if
+        # later writes were never made; "wrong": a value never written.
         if verdict not in ("ok", "ok-with-loss", "corrupt"):
             bad.append(f"{kind} {rel}: {outcome}")
     print(f"\ncorruption test: {len(files)} files x {len(DAMAGES)} damages = {len(cases)} cases")
     for kind in DAMAGES:
         row = {v: n for (k, v), n in sorted(tally.items()) if k == kind}
-        print(f"  {kind:9s} {row}")
+        print(f"  {kind:10s} {row}")
+    for i, (rel, kind) in enumerate(labels):
+        if not results[i].startswith("ok"):
+            print(f"  {kind:10s} {rel}: {results[i]}")
     for i, (rel, kind) in enumerate(labels):
         if results[i].startswith("ok") and not results[i].endswith(" 0"):
             print(f"  note: {kind} {rel} -> {results[i]} (records lost without an error)")

@@ -1,9 +1,10 @@
 """Range reads: slices, ``del kv[a:b]`` and cursors (bounds, prefix, fetch, seek, close).
 
-Reading of the contract used for ``cursor(start, stop, reverse=True)``: like
-a slice, ``start`` is where the iteration begins, so a reverse cursor runs
-from ``start`` (the upper bound) down to ``stop`` (the lower bound), exactly
-as ``kv[start:stop:-1]``.
+Reading of the contract used for ``cursor(start, stop, reverse=True)`` (the
+one documented in src/py/range.rs): ``start``/``stop`` bound the range in key
+order whatever the direction, and ``reverse`` only flips the direction, as in
+``sortedcontainers.SortedList.irange``. Slices differ: ``kv[hi:lo]`` and
+``kv[hi:lo:-1]`` run from ``hi`` (inclusive) down to ``lo`` (exclusive).
 """
 
 from __future__ import annotations
@@ -129,11 +130,13 @@ def test_cursor_defaults(letters: shoal.KV) -> None:
         ({"start": "c", "stop": "f", "include_start": False, "include_stop": True}, "def"),
         ({"start": "cc", "stop": "ff", "include_start": False, "include_stop": True}, "def"),
         ({"reverse": True}, "jihgfedcba"),
-        ({"start": "f", "stop": "c", "reverse": True}, "fed"),
-        ({"start": "f", "reverse": True}, "fedcba"),
-        ({"stop": "c", "reverse": True}, "jihgfed"),
-        ({"start": "f", "stop": "c", "reverse": True, "include_start": False}, "ed"),
-        ({"start": "f", "stop": "c", "reverse": True, "include_stop": True}, "fedc"),
+        ({"start": "c", "stop": "f", "reverse": True}, "edc"),
+        ({"start": "c", "reverse": True}, "jihgfedc"),
+        ({"stop": "f", "reverse": True}, "edcba"),
+        ({"start": "c", "stop": "f", "reverse": True, "include_start": False}, "ed"),
+        ({"start": "c", "stop": "f", "reverse": True, "include_stop": True}, "fedc"),
+        ({"start": "f", "stop": "c"}, ""),
+        ({"start": "f", "stop": "c", "reverse": True}, ""),
         ({"start": "c", "stop": "c", "include_stop": True}, "c"),
         ({"start": "c", "stop": "c"}, ""),
     ],
@@ -268,13 +271,15 @@ def test_seek_stays_inside_the_original_bounds(letters: shoal.KV) -> None:
     assert list(cur) == ["f"]
     cur.seek("z")
     assert list(cur) == []
-    rev = letters.cursor("g", "c", reverse=True, values=False)
+    rev = letters.cursor("c", "g", reverse=True, values=False)
     rev.seek("z")
-    assert next(rev) == "g"
+    assert next(rev) == "f"
     rev.seek("a")
     assert list(rev) == []
     rev.seek("d")
-    assert list(rev) == ["d"]
+    assert list(rev) == ["d", "c"]
+    rev.seek("dd", inclusive=False)
+    assert list(rev) == ["d", "c"]
     excl = letters.cursor("c", "g", include_start=False, values=False)
     excl.seek("c")
     assert next(excl) == "d"
@@ -324,7 +329,7 @@ def test_cursor_reads_from_its_creation_time(letters: shoal.KV) -> None:
     assert list(cur) == list(LETTERS)
     assert list(sliced) == list(LETTERS.items())
     assert list(rev) == list(LETTERS)[::-1]
-    assert list(letters) == list("abbcefghi")
+    assert list(letters) == ["a", "b", "bb", "c", "e", "f", "g", "h", "i"]
     assert letters["c"] == 200
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, MutableMapping
 
 import pytest
 import shoal
-from _util import LETTERS
+from _util import LETTERS, assert_all_raise
 
 
 class Boom(Exception):
@@ -81,19 +81,20 @@ def test_snapshot_close(letters: shoal.KV) -> None:
     snap = letters.snapshot()
     cur = snap.cursor()
     snap.close()
-    for call in [
-        lambda: snap["a"],
-        lambda: snap.get("a"),
-        lambda: "a" in snap,
-        lambda: len(snap),
-        lambda: list(snap),
-        lambda: snap.first(),
-        lambda: snap.last(),
-        lambda: snap.cursor(),
-        lambda: list(snap["a":"c"]),
-    ]:
-        with pytest.raises(shoal.ClosedError):
-            call()
+    assert_all_raise(
+        shoal.ClosedError,
+        {
+            'snap["a"]': lambda: snap["a"],
+            'snap.get("a")': lambda: snap.get("a"),
+            '"a" in snap': lambda: "a" in snap,
+            "len(snap)": lambda: len(snap),
+            "list(snap)": lambda: list(snap),
+            "snap.first()": lambda: snap.first(),
+            "snap.last()": lambda: snap.last(),
+            "snap.cursor()": lambda: snap.cursor(),
+            'list(snap["a":"c"])': lambda: list(snap["a":"c"]),
+        },
+    )
     # A cursor opened from the snapshot keeps working, or reports the close;
     # it never returns other data.
     try:

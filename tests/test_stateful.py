@@ -196,7 +196,7 @@ class KVMachine(RuleBasedStateMachine):
 
     @rule(start=bounds, stop=bounds, reverse=st.booleans())
     def cursor_range(self, start, stop, reverse) -> None:
-        # Ascending bounds only: cursor(start, stop) spans start <= k < stop.
+        # cursor(start, stop) spans start <= k < stop in either direction.
         lo = None if start is None else model_key(start)
         hi = None if stop is None else model_key(stop)
         if lo is not None and hi is not None and lo > hi:
@@ -204,15 +204,9 @@ class KVMachine(RuleBasedStateMachine):
         expected = [
             m for m in sorted(self.model) if (lo is None or m >= lo) and (hi is None or m < hi)
         ]
+        got = list(self.kv.cursor(start, stop, reverse=reverse, values=False))
         if reverse:
-            got = list(
-                self.kv.cursor(
-                    stop, start, reverse=True, values=False, include_start=False, include_stop=True
-                )
-            )
             expected = expected[::-1]
-        else:
-            got = list(self.kv.cursor(start, stop, values=False))
         assert [model_key(k) for k in got] == expected
         if not reverse:
             assert self.kv.count(start, stop) == len(expected)

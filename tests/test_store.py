@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import shoal
-from _util import DURABILITIES
+from _util import DURABILITIES, assert_all_raise
 
 
 def test_open_creates_directory_and_reports_properties(db_path: Path) -> None:
@@ -343,44 +343,43 @@ def test_everything_is_closed_after_store_close(db_path: Path) -> None:
     store.close()
 
     assert kv.closed
-    closed_calls = [
-        lambda: kv[1],
-        lambda: kv.__setitem__(1, 2),
-        lambda: kv.__delitem__(1),
-        lambda: 1 in kv,
-        lambda: len(kv),
-        lambda: list(kv),
-        lambda: kv.get(1),
-        lambda: kv.first(),
-        lambda: kv.cursor(),
-        lambda: list(kv[0:5]),
-        lambda: kv.update({1: 1}),
-        lambda: kv.transaction(),
-        lambda: kv.snapshot(),
-        lambda: next(cursor),
-        lambda: cursor.fetch(2),
-        lambda: tx[1],
-        lambda: tx.__setitem__(1, 1),
-        lambda: tx.commit(),
-        lambda: store_tx.get(kv, 1),
-        lambda: store_tx.put(kv, 1, 1),
-        lambda: snap[1],
-        lambda: len(snap),
-        lambda: store_snap.get(kv, 1),
-        lambda: batch.commit(),
-        lambda: store.kv("t"),
-        lambda: store.kv("new"),
-        lambda: store.spaces(),
-        lambda: store.batch(),
-        lambda: store.transaction(),
-        lambda: store.snapshot(),
-        lambda: store.sync(),
-        lambda: store.stats(),
-    ]
-    for i, call in enumerate(closed_calls):
-        with pytest.raises(shoal.ClosedError):
-            call()
-            pytest.fail(f"call #{i} did not raise")
+    assert_all_raise(
+        shoal.ClosedError,
+        {
+            "kv[1]": lambda: kv[1],
+            "kv.__setitem__(1, 2)": lambda: kv.__setitem__(1, 2),
+            "kv.__delitem__(1)": lambda: kv.__delitem__(1),
+            "1 in kv": lambda: 1 in kv,
+            "len(kv)": lambda: len(kv),
+            "list(kv)": lambda: list(kv),
+            "kv.get(1)": lambda: kv.get(1),
+            "kv.first()": lambda: kv.first(),
+            "kv.cursor()": lambda: kv.cursor(),
+            "list(kv[0:5])": lambda: list(kv[0:5]),
+            "kv.update({1: 1})": lambda: kv.update({1: 1}),
+            "kv.transaction()": lambda: kv.transaction(),
+            "kv.snapshot()": lambda: kv.snapshot(),
+            "next(cursor)": lambda: next(cursor),
+            "cursor.fetch(2)": lambda: cursor.fetch(2),
+            "tx[1]": lambda: tx[1],
+            "tx.__setitem__(1, 1)": lambda: tx.__setitem__(1, 1),
+            "tx.commit()": lambda: tx.commit(),
+            "store_tx.get(kv, 1)": lambda: store_tx.get(kv, 1),
+            "store_tx.put(kv, 1, 1)": lambda: store_tx.put(kv, 1, 1),
+            "snap[1]": lambda: snap[1],
+            "len(snap)": lambda: len(snap),
+            "store_snap.get(kv, 1)": lambda: store_snap.get(kv, 1),
+            "batch.commit()": lambda: batch.commit(),
+            'store.kv("t")': lambda: store.kv("t"),
+            'store.kv("new")': lambda: store.kv("new"),
+            "store.spaces()": lambda: store.spaces(),
+            "store.batch()": lambda: store.batch(),
+            "store.transaction()": lambda: store.transaction(),
+            "store.snapshot()": lambda: store.snapshot(),
+            "store.sync()": lambda: store.sync(),
+            "store.stats()": lambda: store.stats(),
+        },
+    )
 
     # Nothing written after the close (or left pending) reached the disk.
     with shoal.open(db_path) as again:

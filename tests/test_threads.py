@@ -94,27 +94,28 @@ def test_readers_see_consistent_snapshots(store: shoal.Store) -> None:
     kv = store.kv("accounts", key="int")
     accounts = 20
     kv.update((i, 100) for i in range(accounts))
-    stop = threading.Event()
+    writer_done = threading.Event()
+    moves = 2000
 
     def writer() -> None:
-        i = 0
-        while not stop.is_set():
-            a, b = i % accounts, (i * 7 + 3) % accounts
-            i += 1
-            if a == b:
-                continue
-            with store.batch() as batch:
-                batch.put(kv, a, kv[a] - 1)
-                batch.put(kv, b, kv[b] + 1)
+        try:
+            for i in range(moves):
+                a, b = i % accounts, (i * 7 + 3) % accounts
+                if a == b:
+                    continue
+                with store.batch() as batch:
+                    batch.put(kv, a, kv[a] - 1)
+                    batch.put(kv, b, kv[b] + 1)
+        finally:
+            writer_done.set()
 
     def reader() -> None:
-        try:
-            for _ in range(300):
-                assert sum(kv.values()) == 100 * accounts
-                with kv.snapshot() as snap:
-                    assert sum(snap.values()) == 100 * accounts
-        finally:
-            stop.set()
+        rounds = 0
+        while not writer_done.is_set() or rounds < 20:
+            rounds += 1
+            assert sum(kv.values()) == 100 * accounts
+            with kv.snapshot() as snap:
+                assert sum(snap.values()) == 100 * accounts
 
     # Single writer: its read-modify-write via batch cannot race with itself.
     errors = run_threads([writer, reader, reader])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import shoal
-from _util import LETTERS
+from _util import LETTERS, assert_all_raise
 
 
 class Boom(Exception):
@@ -102,19 +102,20 @@ def test_use_after_end_is_closed(letters: shoal.KV, end: str) -> None:
     tx = letters.transaction()
     tx["x"] = 1
     getattr(tx, end)()
-    for call in [
-        lambda: tx["a"],
-        lambda: tx.__setitem__("y", 2),
-        lambda: tx.__delitem__("a"),
-        lambda: tx.get("a"),
-        lambda: "a" in tx,
-        lambda: len(tx),
-        lambda: list(tx),
-        lambda: tx.cursor(),
-        lambda: tx.commit(),
-    ]:
-        with pytest.raises(shoal.ClosedError):
-            call()
+    assert_all_raise(
+        shoal.ClosedError,
+        {
+            'tx["a"]': lambda: tx["a"],
+            'tx.__setitem__("y", 2)': lambda: tx.__setitem__("y", 2),
+            'tx.__delitem__("a")': lambda: tx.__delitem__("a"),
+            'tx.get("a")': lambda: tx.get("a"),
+            '"a" in tx': lambda: "a" in tx,
+            "len(tx)": lambda: len(tx),
+            "list(tx)": lambda: list(tx),
+            "tx.cursor()": lambda: tx.cursor(),
+            "tx.commit()": lambda: tx.commit(),
+        },
+    )
     expected = dict(LETTERS, x=1) if end == "commit" else LETTERS
     assert dict(letters.items()) == expected
 
@@ -230,12 +231,25 @@ def test_unrelated_reads_do_not_conflict(letters: shoal.KV) -> None:
 
 def test_transaction_reads_a_stable_state(letters: shoal.KV) -> None:
     # Writes committed after the transaction began are not seen by it
-    # (snapshot reads); reading them makes the commit conflict.
+    # (snapshot reads); a writing transaction that read such a key conflicts.
     tx = letters.transaction()
     letters["z"] = "late"
     assert "z" not in tx
+    assert tx.get("z") is None
+    tx["flag"] = "z was absent"
     with pytest.raises(shoal.ConflictError):
         tx.commit()
+    assert "flag" not in letters
+    assert letters["z"] == "late"
+
+
+def test_read_only_transaction_never_conflicts(letters: shoal.KV) -> None:
+    tx = letters.transaction()
+    assert tx["a"] == 0
+    letters["a"] = "changed"
+    assert tx["a"] == 0
+    tx.commit()
+    assert letters["a"] == "changed"
 
 
 def test_read_only_transaction_commits(letters: shoal.KV) -> None:
