@@ -12,10 +12,13 @@
 //! - numbers, one class for ints and floats compared numerically:
 //!   `10` NaN (below every number, as in MongoDB), `11` -inf, `12` negative,
 //!   `13` zero (0, 0.0 and -0.0), `14` positive, `15` +inf. A finite nonzero
-//!   magnitude is `[len][integer part, big-endian, no leading zeros][fraction
-//!   bytes, escaped][00]`, where `len` is one byte below `FF`, or `FF` and a
-//!   big-endian `u32`. Negative numbers store the magnitude bytes inverted;
-//!   the magnitude code is prefix-free, so inversion reverses its order.
+//!   magnitude is `[len][integer part, big-endian, no leading zeros][fraction]`,
+//!   where `len` is one byte below `FF`, or `FF` and a big-endian `u32`, and
+//!   the fraction is `00` for an integral value, else its binary expansion in
+//!   7-bit groups, each stored as `group << 1 | more` (the last byte has its
+//!   low bit clear). Negative numbers store the magnitude bytes inverted; the
+//!   magnitude code is prefix-free and needs no escapes, so inversion simply
+//!   reverses its order, also inside tuples.
 //!   A float with an integral value encodes exactly as that int (and decodes
 //!   as an int): `1.0` and `1` are the same key, as in a Python `dict`.
 //! - `str` (`20`) and `bytes` (`50`): content with `00` escaped as `00 FF`,
@@ -149,8 +152,11 @@ impl<'a> KeyWriter<'a> {
             self.buf.extend_from_slice(&(len as u32).to_be_bytes());
         }
         self.buf.extend_from_slice(int_part);
-        escape_into(self.buf, frac);
-        self.buf.push(END);
+        if frac.is_empty() {
+            self.buf.push(0);
+        } else {
+            self.buf.extend_from_slice(frac);
+        }
         if negative {
             for b in &mut self.buf[start..] {
                 *b = !*b;
@@ -160,8 +166,9 @@ impl<'a> KeyWriter<'a> {
 }
 
 /// Splits a finite positive float into its integer part (big-endian bytes,
-/// no leading zeros) and its fraction bytes (binary expansion, no trailing
-/// zeros). Both are exact: a float is a dyadic rational.
+/// no leading zeros) and its encoded fraction (7-bit groups, see the module
+/// docs; empty for an integral value). Both are exact: a float is a dyadic
+/// rational.
 fn split_float(v: f64) -> (Vec<u8>, Vec<u8>) {
     let int_f = v.trunc();
     let int_part = if int_f < 18_446_744_073_709_551_616.0 {
@@ -185,10 +192,11 @@ fn split_float(v: f64) -> (Vec<u8>, Vec<u8>) {
     let mut frac = v - int_f; // exact
     let mut frac_bytes = Vec::new();
     while frac != 0.0 {
-        frac *= 256.0; // exact: scaling by a power of two
-        let byte = frac.trunc();
-        frac_bytes.push(byte as u8);
-        frac -= byte; // exact
+        frac *= 128.0; // exact: scaling by a power of two
+        let group = frac.trunc();
+        frac -= group; // exact
+        let more = u8::from(frac != 0.0);
+        frac_bytes.push(((group as u8) << 1) | more);
     }
     (int_part, frac_bytes)
 }
@@ -269,33 +277,28 @@ impl<'a> KeyReader<'a> {
         Ok(b)
     }
 
-    /// Reads escaped content up to its terminator; `invert` undoes the
-    /// negative-number inversion.
-    fn escaped(&mut self, invert: bool) -> Result<Cow<'a, [u8]>> {
+    /// Reads escaped content up to its terminator.
+    fn escaped(&mut self) -> Result<Cow<'a, [u8]>> {
         let rest = &self.data[self.pos..];
-        let end = if invert { !END } else { END };
-        let esc = if invert { !ESCAPE } else { ESCAPE };
-        // Fast path: no escapes, not inverted -> borrow.
-        if !invert {
-            if let Some(i) = rest.iter().position(|b| *b == END) {
-                if rest.get(i + 1) != Some(&ESCAPE) {
-                    self.pos += i + 1;
-                    return Ok(Cow::Borrowed(&rest[..i]));
-                }
+        // Fast path: no escapes -> borrow.
+        if let Some(i) = rest.iter().position(|b| *b == END) {
+            if rest.get(i + 1) != Some(&ESCAPE) {
+                self.pos += i + 1;
+                return Ok(Cow::Borrowed(&rest[..i]));
             }
         }
         let mut out = Vec::new();
         loop {
             let b = self.byte()?;
-            if b == end {
-                if self.data.get(self.pos) == Some(&esc) {
+            if b == END {
+                if self.data.get(self.pos) == Some(&ESCAPE) {
                     self.pos += 1;
                     out.push(0);
                     continue;
                 }
                 return Ok(Cow::Owned(out));
             }
-            out.push(if invert { !b } else { b });
+            out.push(b);
         }
     }
 
@@ -321,8 +324,8 @@ impl<'a> KeyReader<'a> {
         } else {
             Cow::Borrowed(raw)
         };
-        let frac = self.escaped(negative)?;
-        if frac.is_empty() {
+        let first = inv(self.byte()?);
+        if first == 0 {
             return Ok(Token::Int {
                 negative,
                 magnitude: int_part,
@@ -335,11 +338,21 @@ impl<'a> KeyReader<'a> {
         for b in int_part.iter() {
             int_val = (int_val << 8) | u64::from(*b);
         }
+        // A float has at most 1074 fraction bits: 154 groups of 7.
+        let mut groups = vec![first >> 1];
+        let mut byte = first;
+        while byte & 1 == 1 {
+            if groups.len() >= 154 {
+                return Err(corrupt("fraction longer than a float's"));
+            }
+            byte = inv(self.byte()?);
+            groups.push(byte >> 1);
+        }
+        // Horner from the last group: every step is exact (each partial
+        // value is a suffix of the float's bits, scaled up).
         let mut value = 0.0f64;
-        let mut scale = 1.0f64 / 256.0;
-        for b in frac.iter() {
-            value += f64::from(*b) * scale;
-            scale /= 256.0;
+        for g in groups.iter().rev() {
+            value = (value + f64::from(*g)) / 128.0;
         }
         let value = int_val as f64 + value;
         Ok(Token::Float(if negative { -value } else { value }))
@@ -365,7 +378,7 @@ impl<'a> KeyReader<'a> {
             TAG_NEG => self.number(true)?,
             TAG_POS => self.number(false)?,
             TAG_STR => {
-                let raw = self.escaped(false)?;
+                let raw = self.escaped()?;
                 Token::Str(match raw {
                     Cow::Borrowed(b) => {
                         Cow::Borrowed(std::str::from_utf8(b).map_err(|_| corrupt("invalid UTF-8"))?)
@@ -375,7 +388,7 @@ impl<'a> KeyReader<'a> {
                     }
                 })
             }
-            TAG_BYTES => Token::Bytes(self.escaped(false)?),
+            TAG_BYTES => Token::Bytes(self.escaped()?),
             TAG_TUPLE => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
@@ -494,7 +507,8 @@ mod tests {
         assert_eq!(int(0).encode(), vec![0x13]);
         assert_eq!(int(1).encode(), vec![0x14, 0x01, 0x01, 0x00]);
         assert_eq!(int(-1).encode(), vec![0x12, !0x01, !0x01, !0x00]);
-        assert_eq!(Key::Float(1.5).encode(), vec![0x14, 0x01, 0x01, 0x80, 0x00]);
+        // 1.5: fraction .1 in binary -> group 1000000, last -> 0x80
+        assert_eq!(Key::Float(1.5).encode(), vec![0x14, 0x01, 0x01, 0x80]);
         assert_eq!(Key::Float(1.0).encode(), int(1).encode());
         assert_eq!(Key::Float(-0.0).encode(), int(0).encode());
         assert_eq!(
@@ -539,6 +553,21 @@ mod tests {
             Key::Float(2f64.powi(70)).encode(),
             Key::Int(false, mag).encode()
         );
+    }
+
+    #[test]
+    fn negative_numbers_inside_tuples_round_trip() {
+        for k in [
+            Key::Tuple(vec![int(-1)]),
+            Key::Tuple(vec![Key::Float(-0.5), int(-256), Key::Str("x".into())]),
+            Key::Tuple(vec![Key::Tuple(vec![int(-1)]), int(2)]),
+        ] {
+            let enc = k.encode();
+            let back = Key::decode(&enc).unwrap();
+            assert_eq!(back.encode(), enc, "{k:?}");
+        }
+        assert!(Key::Tuple(vec![int(-2)]).encode() < Key::Tuple(vec![int(-1)]).encode());
+        assert!(Key::Tuple(vec![int(-1)]).encode() < Key::Tuple(vec![int(-1), Key::None]).encode());
     }
 
     #[test]

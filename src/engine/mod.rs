@@ -7,6 +7,7 @@ pub mod bounds;
 pub mod catalog;
 pub mod cursor;
 pub mod durability;
+pub mod manifest;
 pub mod names;
 pub mod occ;
 pub mod resources;

@@ -12,6 +12,7 @@
 
 use super::catalog::{self, SpaceConfig};
 use super::durability::{Durability, GroupCommit};
+use super::manifest::{Edges, Manifest};
 use super::names;
 use super::occ::{Occ, WriteSet};
 use super::resources::{Registry, Resource};
@@ -168,7 +169,16 @@ impl Store {
             .manual_journal_persist(opts.durability == Durability::Memory)
             .temporary(temporary)
             .open()
-            .map_err(fj)?;
+            .map_err(|e| match e {
+                // fjall found some of its files but not its version file.
+                fjall::Error::Io(io) if io.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Error::Corruption {
+                        path: path.to_path_buf(),
+                        detail: format!("store files are missing ({io})"),
+                    }
+                }
+                other => fj(other),
+            })?;
         let meta = db
             .keyspace(catalog::META_SPACE, || space_options(opts))
             .map_err(fj)?;
@@ -191,12 +201,77 @@ impl Store {
                 db.persist(PersistMode::SyncAll).map_err(fj)?;
             }
         }
+        if !temporary {
+            Self::check_manifest(&db, path)?;
+        }
         Ok(Open {
             db,
             meta,
             spaces: Vec::new(),
             by_name: HashMap::new(),
         })
+    }
+
+    fn edges(ks: &Keyspace, path: &Path) -> Result<Edges> {
+        let key = |g: Option<fjall::Guard>| -> Result<Option<Vec<u8>>> {
+            g.map(|g| g.key().map(|k| k.to_vec()))
+                .transpose()
+                .map_err(|e| Error::from_fjall(e, path))
+        };
+        Ok(Edges {
+            first: key(ks.first_key_value())?,
+            last: key(ks.last_key_value())?,
+        })
+    }
+
+    /// After a clean close, every space must look as it did then.
+    fn check_manifest(db: &Database, path: &Path) -> Result<()> {
+        let Some(manifest) = Manifest::read(path)? else {
+            return Ok(());
+        };
+        for (name, expected) in &manifest.spaces {
+            let damaged = |detail: String| Error::Corruption {
+                path: path.to_path_buf(),
+                detail: format!("space {name:?}: {detail}; its files are missing or damaged"),
+            };
+            if !db.keyspace_exists(name) {
+                return Err(damaged("not found".into()));
+            }
+            let ks = db
+                .keyspace(name, KeyspaceCreateOptions::default)
+                .map_err(|e| Error::from_fjall(e, path))?;
+            let found = Self::edges(&ks, path)?;
+            if found != *expected {
+                return Err(damaged(
+                    "its first or last key differs from the last clean shutdown".into(),
+                ));
+            }
+        }
+        Manifest::remove(path)
+    }
+
+    /// Flushes every space to tables and records the shutdown manifest.
+    fn clean_shutdown(&self, open: &Open) -> Result<()> {
+        let mut names: Vec<String> = vec![catalog::META_SPACE.to_string()];
+        for item in open.meta.prefix(b"space/") {
+            let key = item.key().map_err(|e| self.fj(e))?;
+            if let Some(n) = catalog::fjall_name_of(&key) {
+                names.push(n.to_string());
+            }
+        }
+        let mut manifest = Manifest::default();
+        for name in names {
+            let ks = open
+                .db
+                .keyspace(&name, KeyspaceCreateOptions::default)
+                .map_err(|e| self.fj(e))?;
+            ks.rotate_memtable_and_wait().map_err(|e| self.fj(e))?;
+            manifest.spaces.insert(name, Self::edges(&ks, &self.path)?);
+        }
+        open.db
+            .persist(PersistMode::SyncAll)
+            .map_err(|e| self.fj(e))?;
+        manifest.write(&self.path)
     }
 
     /// The store directory.
@@ -687,6 +762,7 @@ impl Store {
             open.db
                 .persist(PersistMode::SyncAll)
                 .map_err(|e| self.fj(e))
+                .and_then(|()| self.clean_shutdown(&open))
         };
         drop(open);
         drop(guard);

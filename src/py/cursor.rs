@@ -90,6 +90,9 @@ impl PyCursor {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        if self.inner.is_closed() {
+            return Err(crate::Error::Closed("cursor").into());
+        }
         let n = {
             let mut buf = self.buf.lock();
             if let Some(item) = buf.items.pop_front() {
@@ -120,6 +123,9 @@ impl PyCursor {
     /// Up to `n` next items as a list (empty at the end).
     #[pyo3(signature = (n = 1000))]
     fn fetch(&self, py: Python<'_>, n: usize) -> PyResult<Vec<Py<PyAny>>> {
+        if self.inner.is_closed() {
+            return Err(crate::Error::Closed("cursor").into());
+        }
         let mut out: Vec<Py<PyAny>> = {
             let mut buf = self.buf.lock();
             let take = n.min(buf.items.len());

@@ -74,11 +74,14 @@ impl PyStore {
 
     /// A batch of writes committed atomically (as a context manager: on a
     /// normal exit; discarded if the block raises).
-    fn batch(&self) -> PyBatch {
-        PyBatch {
+    fn batch(&self) -> PyResult<PyBatch> {
+        if self.store.is_closed() {
+            return Err(Error::Closed("store").into());
+        }
+        Ok(PyBatch {
             store: self.store.clone(),
             ops: Mutex::new(Some(Vec::new())),
-        }
+        })
     }
 
     /// Writes everything to stable storage (fsync).
