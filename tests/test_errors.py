@@ -174,11 +174,13 @@ def test_valid_space_names(store: shoal.Store, name: str) -> None:
 
 
 def test_space_name_must_be_a_str(store: shoal.Store) -> None:
+    store.kv("keep")["k"] = 1
     with pytest.raises(TypeError):
         store.kv(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         store.kv(1)  # type: ignore[arg-type]
-    assert store.spaces() == []
+    assert store.spaces() == ["keep"]
+    assert dict(store.kv("keep").items()) == {"k": 1}
 
 
 def test_key_size_limit_bytes_codec(store: shoal.Store) -> None:

@@ -45,10 +45,21 @@ def test_set_get_delete(kv: shoal.KV) -> None:
     assert kv[2] == "two"
 
 
-def test_missing_key_error_carries_the_key(kv: shoal.KV) -> None:
+def test_missing_key_error_carries_the_key(letters: shoal.KV) -> None:
     with pytest.raises(KeyError) as info:
-        kv["nope"]  # noqa: B018
+        letters["nope"]  # noqa: B018
     assert info.value.args == ("nope",)
+    # A tuple key is the one argument of the KeyError, as with a dict.
+    with pytest.raises(KeyError) as info:
+        letters[("t", 1)]  # noqa: B018
+    assert info.value.args == (("t", 1),)
+    with pytest.raises(KeyError) as info:
+        del letters[("t", 1)]
+    assert info.value.args == (("t", 1),)
+    with pytest.raises(KeyError) as info:
+        letters.pop(("t",))
+    assert info.value.args == (("t",),)
+    assert dict(letters.items()) == LETTERS
 
 
 def test_contains_and_len(letters: shoal.KV) -> None:
@@ -393,11 +404,15 @@ def test_conflicting_codecs_are_refused(db_path: Path, key: str, value: str) -> 
 
 
 def test_unknown_codec_names_are_refused(store: shoal.Store) -> None:
+    store.kv("keep")["k"] = 1
     with pytest.raises(shoal.InvalidArgumentError):
         store.kv("a", key="float")
     with pytest.raises(shoal.InvalidArgumentError):
         store.kv("b", value="xml")
-    assert store.spaces() == []
+    with pytest.raises(shoal.InvalidArgumentError):
+        store.kv("keep", value="xml")
+    assert store.spaces() == ["keep"]
+    assert dict(store.kv("keep").items()) == {"k": 1}
 
 
 def test_many_keys(kv: shoal.KV) -> None:

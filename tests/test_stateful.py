@@ -28,6 +28,7 @@ values = st.one_of(
     st.lists(st.integers(-1000, 1000), max_size=5),
 )
 bounds = st.one_of(st.none(), keys)
+prefixes = st.one_of(st.text("abc", max_size=2), st.tuples(st.integers(0, 3)))
 ops = st.lists(
     st.one_of(st.tuples(st.just("put"), keys, values), st.tuples(st.just("del"), keys, st.none())),
     min_size=1,
@@ -58,6 +59,53 @@ def ordered(model: dict) -> list:
 
 def as_model_items(items) -> list:
     return [(model_key(k), v) for k, v in items]
+
+
+def bound_key(b):
+    return None if b is None else model_key(b)
+
+
+def ascending(start, stop):
+    """``(start, stop)`` swapped if needed so that start <= stop."""
+    if start is not None and stop is not None and model_key(start) > model_key(stop):
+        return stop, start
+    return start, stop
+
+
+def expected_slice(model: dict, start, stop, step) -> list:
+    """``kv[start:stop:step]`` per the contract, as (model key, value) pairs."""
+    lo, hi = bound_key(start), bound_key(stop)
+    if step == -1 or (lo is not None and hi is not None and lo > hi):
+        keys = [
+            m
+            for m in sorted(model, reverse=True)
+            if (lo is None or m <= lo) and (hi is None or m > hi)
+        ]
+    else:
+        keys = [m for m in sorted(model) if (lo is None or m >= lo) and (hi is None or m < hi)]
+    return [(m, model[m][1]) for m in keys]
+
+
+def expected_cursor(model: dict, start, stop, reverse: bool) -> list:
+    """``cursor(start, stop, reverse=...)``: start <= key < stop, either direction."""
+    lo, hi = bound_key(start), bound_key(stop)
+    keys = [m for m in sorted(model) if (lo is None or m >= lo) and (hi is None or m < hi)]
+    if reverse:
+        keys.reverse()
+    return [(m, model[m][1]) for m in keys]
+
+
+def expected_prefix(model: dict, prefix, reverse: bool) -> list:
+    if isinstance(prefix, str):
+        keys = [m for m, (k, _) in model.items() if isinstance(k, str) and k.startswith(prefix)]
+    else:
+        keys = [
+            m
+            for m, (k, _) in model.items()
+            if isinstance(k, tuple) and model_key(k[: len(prefix)]) == model_key(prefix)
+        ]
+    keys.sort(reverse=reverse)
+    return [(m, model[m][1]) for m in keys]
 
 
 class KVMachine(RuleBasedStateMachine):
@@ -178,58 +226,57 @@ class KVMachine(RuleBasedStateMachine):
 
     @rule(start=bounds, stop=bounds, step=st.sampled_from([None, -1]))
     def slice_read(self, start, stop, step) -> None:
-        lo = None if start is None else model_key(start)
-        hi = None if stop is None else model_key(stop)
-        descending = step == -1 or (lo is not None and hi is not None and lo > hi)
-        if descending:
-            expected = [
-                m
-                for m in sorted(self.model, reverse=True)
-                if (lo is None or m <= lo) and (hi is None or m > hi)
-            ]
-        else:
-            expected = [
-                m for m in sorted(self.model) if (lo is None or m >= lo) and (hi is None or m < hi)
-            ]
         got = list(self.kv[start:stop:step])
-        assert as_model_items(got) == [(m, self.model[m][1]) for m in expected]
+        assert as_model_items(got) == expected_slice(self.model, start, stop, step)
 
     @rule(start=bounds, stop=bounds, reverse=st.booleans())
     def cursor_range(self, start, stop, reverse) -> None:
-        # cursor(start, stop) spans start <= k < stop in either direction.
-        lo = None if start is None else model_key(start)
-        hi = None if stop is None else model_key(stop)
-        if lo is not None and hi is not None and lo > hi:
-            lo, hi, start, stop = hi, lo, stop, start
-        expected = [
-            m for m in sorted(self.model) if (lo is None or m >= lo) and (hi is None or m < hi)
-        ]
-        got = list(self.kv.cursor(start, stop, reverse=reverse, values=False))
-        if reverse:
-            expected = expected[::-1]
-        assert [model_key(k) for k in got] == expected
-        if not reverse:
-            assert self.kv.count(start, stop) == len(expected)
+        start, stop = ascending(start, stop)
+        got = list(self.kv.cursor(start, stop, reverse=reverse))
+        assert as_model_items(got) == expected_cursor(self.model, start, stop, reverse)
+        assert self.kv.count(start, stop) == len(got)
+
+    @rule(prefix=prefixes, reverse=st.booleans())
+    def cursor_prefix(self, prefix, reverse) -> None:
+        got = list(self.kv.cursor(prefix=prefix, reverse=reverse))
+        assert as_model_items(got) == expected_prefix(self.model, prefix, reverse)
+        assert self.kv.count(prefix=prefix) == len(got)
 
     @rule(
-        prefix=st.one_of(st.text("abc", max_size=2), st.tuples(st.integers(0, 3))),
+        ops_list=ops,
+        start=bounds,
+        stop=bounds,
+        step=st.sampled_from([None, -1]),
+        prefix=prefixes,
         reverse=st.booleans(),
+        commit=st.booleans(),
     )
-    def cursor_prefix(self, prefix, reverse) -> None:
-        if isinstance(prefix, str):
-            expected = [
-                m for m, (k, _) in self.model.items() if isinstance(k, str) and k.startswith(prefix)
-            ]
-        else:
-            expected = [
-                m
-                for m, (k, _) in self.model.items()
-                if isinstance(k, tuple) and model_key(k[: len(prefix)]) == model_key(prefix)
-            ]
-        expected.sort(reverse=reverse)
-        got = list(self.kv.cursor(prefix=prefix, reverse=reverse))
-        assert as_model_items(got) == [(m, self.model[m][1]) for m in expected]
-        assert self.kv.count(prefix=prefix) == len(expected)
+    def transaction_scans(self, ops_list, start, stop, step, prefix, reverse, commit) -> None:
+        # Range reads through a transaction merge its own writes in.
+        local = apply_ops(self.model, ops_list)
+        with self.kv.snapshot() as snap:
+            tx = self.kv.transaction()
+            for op, k, v in ops_list:
+                if op == "put":
+                    tx[k] = v
+                else:
+                    tx.pop(k, None)
+            got = list(tx[start:stop:step])
+            assert as_model_items(got) == expected_slice(local, start, stop, step)
+            lo, hi = ascending(start, stop)
+            got = list(tx.cursor(lo, hi, reverse=reverse))
+            assert as_model_items(got) == expected_cursor(local, lo, hi, reverse)
+            got = list(tx.cursor(prefix=prefix, reverse=reverse))
+            assert as_model_items(got) == expected_prefix(local, prefix, reverse)
+            # The snapshot taken before sees none of it.
+            assert as_model_items(snap.items()) == as_model_items(ordered(self.model))
+            got = list(snap[start:stop:step])
+            assert as_model_items(got) == expected_slice(self.model, start, stop, step)
+            if commit:
+                tx.commit()
+                self.model = local
+            else:
+                tx.rollback()
 
     @rule(k=keys)
     def get(self, k) -> None:
@@ -259,7 +306,12 @@ class KVMachine(RuleBasedStateMachine):
             assert first is None and last is None
 
 
-MACHINE_SETTINGS = settings(max_examples=30, stateful_step_count=30, deadline=None)
+# SHOAL_STATEFUL_EXAMPLES raises the number of runs for a long soak.
+MACHINE_SETTINGS = settings(
+    max_examples=int(os.environ.get("SHOAL_STATEFUL_EXAMPLES", "30")),
+    stateful_step_count=30,
+    deadline=None,
+)
 
 
 class SyncMachine(KVMachine):

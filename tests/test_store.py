@@ -36,8 +36,23 @@ def test_durability_property(db_path: Path, durability: str) -> None:
 
 
 def test_invalid_durability_is_rejected(db_path: Path) -> None:
+    with shoal.open(db_path) as store:
+        store.kv("t")["a"] = 1
     with pytest.raises(shoal.InvalidArgumentError):
         shoal.open(db_path, durability="sometimes")
+    # The failed open neither damaged the store nor kept it locked.
+    with shoal.open(db_path) as store:
+        assert dict(store.kv("t").items()) == {"a": 1}
+
+
+def test_negative_cache_size_is_rejected(db_path: Path) -> None:
+    # Reading of the contract: a bad option is an InvalidArgumentError.
+    with shoal.open(db_path) as store:
+        store.kv("t")["a"] = 1
+    with pytest.raises(shoal.InvalidArgumentError):
+        shoal.open(db_path, cache_size=-1)
+    with shoal.open(db_path) as store:
+        assert dict(store.kv("t").items()) == {"a": 1}
 
 
 def test_cache_size_is_accepted(db_path: Path) -> None:
@@ -218,11 +233,15 @@ def test_drop_kv(db_path: Path) -> None:
 def test_dropped_space_handle_is_unusable(store: shoal.Store) -> None:
     kv = store.kv("doomed")
     kv["a"] = 1
+    keep = store.kv("keep")
+    keep["k"] = "v"
     store.drop_kv("doomed")
     with pytest.raises(shoal.Error):
         kv["a"]  # noqa: B018
     with pytest.raises(shoal.Error):
         kv["b"] = 2
+    assert store.spaces() == ["keep"]
+    assert dict(keep.items()) == {"k": "v"}
 
 
 def test_sync_and_compact_keep_data(store: shoal.Store) -> None:
@@ -385,3 +404,46 @@ def test_everything_is_closed_after_store_close(db_path: Path) -> None:
     with shoal.open(db_path) as again:
         assert dict(again.kv("t").items()) == {i: i for i in range(10)}
         assert again.spaces() == ["t"]
+
+
+def test_many_spaces(db_path: Path) -> None:
+    names = [f"space-{i:03d}" for i in range(60)]
+    with shoal.open(db_path) as store:
+        for i, name in enumerate(names):
+            store.kv(name, key="int")[i] = name
+    with shoal.open(db_path) as store:
+        assert store.spaces() == names
+        for i, name in enumerate(names):
+            assert dict(store.kv(name).items()) == {i: name}
+
+
+@pytest.mark.parametrize("durability", DURABILITIES)
+def test_large_values_survive_reopen(db_path: Path, durability: str) -> None:
+    big = bytes(range(256)) * (20 * 1024)  # 5 MiB
+    with shoal.open(db_path, durability=durability) as store:
+        kv = store.kv("blobs", key="str", value="bytes")
+        kv["big"] = big
+        kv["small"] = b"s"
+        kv["big2"] = big[::-1]
+        assert kv["big"] == big
+    with shoal.open(db_path) as store:
+        kv = store.kv("blobs")
+        assert kv["big"] == big
+        assert kv["big2"] == big[::-1]
+        assert list(kv) == ["big", "big2", "small"]
+
+
+def test_overwrites_and_deletes_after_compaction(db_path: Path) -> None:
+    with shoal.open(db_path) as store:
+        kv = store.kv("t", key="int")
+        for rnd in range(3):
+            kv.update((i, (rnd, i)) for i in range(3000))
+            del kv[rnd * 1000 : rnd * 1000 + 500]
+            store.compact()
+        assert len(kv) == 3000 - 500
+    with shoal.open(db_path) as store:
+        kv = store.kv("t")
+        assert len(kv) == 2500
+        assert kv[2999] == [2, 2999]
+        assert 2100 not in kv
+        assert 100 in kv  # rewritten by the later rounds

@@ -61,6 +61,9 @@ def test_transaction_sees_its_own_writes(letters: shoal.KV) -> None:
         assert list(tx["e":"b"]) == [("e", 4), ("c", "upd"), ("bb", "ins")]
         assert list(tx.cursor("b", "e", values=False)) == ["b", "bb", "c"]
         assert list(tx.cursor(prefix="b", values=False)) == ["b", "bb"]
+        assert list(tx.cursor("a", "d", reverse=True, values=False)) == ["c", "bb", "b", "a"]
+        assert list(tx[::-1])[:2] == [("j", 9), ("i", 8)]
+        assert tx.cursor(values=False, reverse=True).fetch(100)[-3:] == ["bb", "b", "a"]
         assert list(tx.keys())[:4] == ["a", "b", "bb", "c"]
         assert ("bb", "ins") in tx.items()
         # The mixin methods work through the transaction too.
@@ -243,13 +246,35 @@ def test_transaction_reads_a_stable_state(letters: shoal.KV) -> None:
     assert letters["z"] == "late"
 
 
-def test_read_only_transaction_never_conflicts(letters: shoal.KV) -> None:
+def test_range_read_conflicts_with_insert_in_range(letters: shoal.KV) -> None:
+    # Documented in src/engine/txn.rs: a scanned range joins the read set.
     tx = letters.transaction()
-    assert tx["a"] == 0
-    letters["a"] = "changed"
-    assert tx["a"] == 0
+    assert [k for k, _ in tx["c":"f"]] == ["c", "d", "e"]
+    tx["summary"] = 3
+    letters["cc"] = "phantom"
+    with pytest.raises(shoal.ConflictError):
+        tx.commit()
+    assert "summary" not in letters
+
+
+def test_range_read_ignores_writes_outside_the_range(letters: shoal.KV) -> None:
+    tx = letters.transaction()
+    assert tx.cursor("c", "f", values=False).fetch(10) == ["c", "d", "e"]
+    tx["summary"] = 3
+    letters["x"] = "outside"
+    letters["f"] = "stop bound is excluded"
     tx.commit()
-    assert letters["a"] == "changed"
+    assert letters["summary"] == 3
+
+
+def test_len_reads_the_whole_space(letters: shoal.KV) -> None:
+    tx = letters.transaction()
+    n = len(tx)
+    tx["count"] = n
+    letters["zz"] = 1
+    with pytest.raises(shoal.ConflictError):
+        tx.commit()
+    assert "count" not in letters
 
 
 def test_read_only_transaction_commits(letters: shoal.KV) -> None:
