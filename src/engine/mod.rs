@@ -18,3 +18,6 @@ pub use cursor::{Cursor, RangeSpec, Source};
 pub use durability::Durability;
 pub use store::{BatchOp, Options, SpaceId, Store, MAX_KEY_SIZE, MAX_VALUE_SIZE};
 pub use txn::{SnapshotHandle, Transaction};
+
+#[cfg(test)]
+mod tests;

@@ -198,8 +198,7 @@ impl PyKV {
                 "slice assignment is not supported; use update()",
             ));
         }
-        let mut kbuf = Vec::with_capacity(32);
-        self.sp.key.encode(key, &mut kbuf)?;
+        let kbuf = self.sp.key.encode_cow(key)?;
         let v = self.sp.value.encode(value)?;
         let (store, space) = (&self.sp.store, self.sp.space);
         let v: &[u8] = &v;
@@ -374,7 +373,7 @@ impl PyKV {
     /// Deletes `key` if present (no error if missing).
     fn discard(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
         self.check_open()?;
-        let enc = self.sp.key.encode_vec(key)?;
+        let enc = self.sp.key.encode_cow(key)?;
         let (store, space) = (&self.sp.store, self.sp.space);
         Ok(py.detach(|| store.discard(space, &enc))?)
     }

@@ -74,7 +74,7 @@ impl View<'_> {
                 .into_any()
                 .unbind());
         }
-        let enc = self.sp.key.encode_vec(key)?;
+        let enc = self.sp.key.encode_cow(key)?;
         match self.get_raw(py, &enc)? {
             Some(v) => Ok(self.sp.value.decode(py, &v)?.unbind()),
             None => Err(PyKeyError::new_err(key.clone().unbind())),
@@ -88,7 +88,7 @@ impl View<'_> {
         key: &Bound<'_, PyAny>,
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let enc = self.sp.key.encode_vec(key)?;
+        let enc = self.sp.key.encode_cow(key)?;
         match self.get_raw(py, &enc)? {
             Some(v) => Ok(self.sp.value.decode(py, &v)?.unbind()),
             None => Ok(default.unwrap_or_else(|| py.None())),
@@ -97,7 +97,7 @@ impl View<'_> {
 
     /// `key in view`.
     pub fn contains(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let enc = self.sp.key.encode_vec(key)?;
+        let enc = self.sp.key.encode_cow(key)?;
         let space = self.sp.space;
         Ok(match self.reader {
             Reader::Latest => self.sp.store.contains(space, &enc)?,

@@ -74,6 +74,18 @@ impl KeyCodec {
         }
     }
 
+    /// Encodes `obj`, borrowing the caller's bytes for the `bytes` codec
+    /// (no copy on the hot path of point reads and writes).
+    #[inline]
+    pub fn encode_cow<'a>(self, obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+        if self == Self::Bytes {
+            if let Ok(b) = obj.cast::<PyBytes>() {
+                return Ok(std::borrow::Cow::Borrowed(b.as_bytes()));
+            }
+        }
+        self.encode_vec(obj).map(std::borrow::Cow::Owned)
+    }
+
     /// Encodes `obj` into a fresh buffer.
     pub fn encode_vec(self, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         let mut buf = Vec::with_capacity(32);
