@@ -1,6 +1,6 @@
 """Child process of test_crash.py: writes acknowledged records until killed.
 
-Usage: python _crash_child.py DB_PATH SEED FIRST_ID
+Usage: python _crash_child.py DB_PATH SEED FIRST_ID [DURABILITY]
 
 Protocol on stdout, one line per event, flushed at once:
 
@@ -38,11 +38,12 @@ def say(line: str) -> None:
 
 def main() -> None:
     path, seed, first_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    durability = sys.argv[4] if len(sys.argv) > 4 else "sync"
     rng = random.Random(seed)
     say("opening")
     import shoal
 
-    store = shoal.open(path, durability="sync")
+    store = shoal.open(path, durability=durability)
     kv = store.kv("crash", key="str")
     say("open")
     deletable = list(kv.cursor(prefix="p", values=False).fetch(200))
