@@ -44,6 +44,20 @@ def fmt_rate(x: Optional[float]) -> str:
     return f"{x:.0f}"
 
 
+def context(doc: Dict[str, Any]) -> str:
+    """One line on what was measured: commit, CPU, Python, date."""
+    m = doc.get("machine_info") or {}
+    c = doc.get("commit_info") or {}
+    cpu = (m.get("cpu") or {}).get("brand_raw") or m.get("processor") or "?"
+    cores = (m.get("cpu") or {}).get("count")
+    commit = (c.get("id") or "?")[:10] + (" (dirty)" if c.get("dirty") else "")
+    return (
+        f"commit {commit}, {cpu}{f' x{cores}' if cores else ''}, "
+        f"{m.get('python_implementation', 'Python')} {m.get('python_version', '?')}, "
+        f"{doc.get('datetime', '?')[:19]}"
+    )
+
+
 def load(path: str, stat: str, items: bool) -> List[Dict[str, Any]]:
     with open(path) as f:
         doc = json.load(f)
@@ -124,6 +138,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{args.json}: no benchmarks with extra_info['ops']", file=sys.stderr)
         return 1
     unit = "items/s" if args.items else "ops/s"
+    with open(args.json) as f:
+        print(context(json.load(f)))
     print(f"{unit}, {args.stat} of rounds; range: one op = one 100-key range\n")
     print(table(rows))
     return 0
