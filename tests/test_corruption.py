@@ -19,10 +19,12 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import shoal
 
 CHECKER = Path(__file__).with_name("_corruption_check.py")
@@ -30,8 +32,13 @@ DAMAGES = ["truncate", "flip", "zero-block", "garbage", "delete"]
 CHECK_TIMEOUT = 30
 
 
-def build_pristine(path: Path) -> dict:
-    """Writes the store; returns its final data and every older value of each key."""
+def build_pristine(path: Path, killed: bool = False) -> dict:
+    """Writes the store; returns its final data and every older value of each key.
+
+    ``killed``: instead of closing, sync and SIGKILL this process (run it in a
+    child), leaving the latest writes in the journal only, as after a crash;
+    the expected data is written to ``path.with_suffix(".json")`` first.
+    """
     rng = random.Random(7)
     data: dict[str, dict[str, str]] = {"main": {}, "side": {}}
     history: dict[str, dict[str, list[str]]] = {"main": {}, "side": {}}
@@ -42,7 +49,8 @@ def build_pristine(path: Path) -> dict:
             history[kv.name].setdefault(k, []).append(data[kv.name][k])
         data[kv.name][k] = v
 
-    with shoal.open(path) as store:
+    store = shoal.open(path)
+    try:
         main = store.kv("main", key="str", value="str")
         side = store.kv("side", key="str", value="str")
         # Enough data for on-disk tables, then compaction, then more writes
@@ -59,7 +67,32 @@ def build_pristine(path: Path) -> dict:
             del main[k]
             history["main"].setdefault(k, []).append(data["main"].pop(k))
         store.sync()
+        if killed:
+            path.with_suffix(".json").write_text(json.dumps({"data": data, "history": history}))
+            os.kill(os.getpid(), signal.SIGKILL)
+    finally:
+        store.close()
     return {"data": data, "history": history}
+
+
+_KILLED_BUILDER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from test_corruption import build_pristine
+build_pristine(Path(sys.argv[2]), killed=True)
+"""
+
+
+def build_killed(path: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILDER, str(Path(__file__).parent), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    return json.loads(path.with_suffix(".json").read_text())
 
 
 def used_size(path: Path) -> int:
@@ -153,9 +186,12 @@ def run_checker(expected_file: Path, cases: list[Path]) -> dict[int, str]:
     return results
 
 
-def test_damaged_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("state", ["closed", "killed"])
+def test_damaged_files(tmp_path: Path, state: str) -> None:
+    # "closed": cleanly closed; "killed": synced, then the writer was killed,
+    # so recent writes are in the journal only and recovery replays it.
     pristine = tmp_path / "pristine"
-    expected = build_pristine(pristine)
+    expected = build_pristine(pristine) if state == "closed" else build_killed(pristine)
     expected_file = tmp_path / "expected.json"
     expected_file.write_text(json.dumps(expected))
 
@@ -192,7 +228,10 @@ def test_damaged_files(tmp_path: Path) -> None:
         # later writes were never made; "wrong": a value never written.
         if verdict not in ("ok", "ok-with-loss", "corrupt"):
             bad.append(f"{kind} {rel}: {outcome}")
-    print(f"\ncorruption test: {len(files)} files x {len(DAMAGES)} damages = {len(cases)} cases")
+    print(
+        f"\ncorruption test ({state}): {len(files)} files x {len(DAMAGES)} damages"
+        f" = {len(cases)} cases"
+    )
     for kind in DAMAGES:
         row = {v: n for (k, v), n in sorted(tally.items()) if k == kind}
         print(f"  {kind:10s} {row}")

@@ -447,3 +447,39 @@ def test_overwrites_and_deletes_after_compaction(db_path: Path) -> None:
         assert kv[2999] == [2, 2999]
         assert 2100 not in kv
         assert 100 in kv  # rewritten by the later rounds
+
+
+def test_drop_kv_with_open_readers_and_writers(store: shoal.Store) -> None:
+    # Handles on a dropped space fail with a shoal error (or finish from
+    # their point in time); they never crash, and other spaces are untouched.
+    keep = store.kv("keep")
+    keep["k"] = "v"
+    doomed = store.kv("doomed")
+    doomed.update({i: i for i in range(100)})
+    cur = doomed.cursor()
+    assert next(cur) == (0, 0)
+    snap = doomed.snapshot()
+    tx = store.transaction()
+    tx.put(keep, "from-tx", 1)
+    tx.put(doomed, "from-tx", 1)
+    assert store.drop_kv("doomed") is True
+
+    def either(call, expected) -> None:
+        try:
+            result = call()
+        except shoal.Error:
+            return
+        assert result == expected
+
+    either(lambda: cur.fetch(3), [(1, 1), (2, 2), (3, 3)])
+    either(lambda: snap[5], 5)
+    try:
+        tx.commit()
+    except shoal.Error:
+        assert "from-tx" not in keep  # all or nothing
+    else:
+        assert keep["from-tx"] == 1
+    assert store.spaces() == ["keep"]
+    assert keep["k"] == "v"
+    # The name can be reused at once, and starts empty.
+    assert len(store.kv("doomed")) == 0

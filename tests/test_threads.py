@@ -216,3 +216,128 @@ def test_many_threads_open_spaces_and_snapshots(store: shoal.Store, n_threads: i
     errors = run_threads([work(i) for i in range(n_threads)])
     assert not errors, errors
     assert store.spaces() == sorted(f"space{i}" for i in range(n_threads))
+
+
+def test_concurrent_popitem_hands_out_each_item_once(store: shoal.Store) -> None:
+    kv = store.kv("queue", key="int")
+    n = 2000
+    kv.update((i, i) for i in range(n))
+    popped: list[list[tuple[int, int]]] = [[] for _ in range(4)]
+
+    def consumer(slot: int) -> Callable[[], None]:
+        def run() -> None:
+            while True:
+                try:
+                    popped[slot].append(kv.popitem())
+                except KeyError:
+                    return
+
+        return run
+
+    errors = run_threads([consumer(i) for i in range(4)])
+    assert not errors, errors
+    everything = [item for part in popped for item in part]
+    duplicates = len(everything) - len(set(everything))
+    assert duplicates == 0, f"{duplicates} items were popped twice"
+    assert sorted(everything) == [(i, i) for i in range(n)]
+    for part in popped:
+        assert part == sorted(part)  # each consumer sees the queue in order
+    assert len(kv) == 0
+
+
+def test_concurrent_pop_of_one_key(store: shoal.Store) -> None:
+    kv = store.kv("t", key="int")
+    rounds = 300
+    kv.update((i, f"v{i}") for i in range(rounds))
+    winners: list[list[int]] = [[] for _ in range(3)]
+
+    def popper(slot: int) -> Callable[[], None]:
+        def run() -> None:
+            for i in range(rounds):
+                if kv.pop(i, None) is not None:
+                    winners[slot].append(i)
+
+        return run
+
+    errors = run_threads([popper(i) for i in range(3)])
+    assert not errors, errors
+    won = sorted(w for part in winners for w in part)
+    assert won == list(range(rounds)), "a key was popped by two threads, or by none"
+
+
+def test_concurrent_setdefault_agrees(store: shoal.Store) -> None:
+    kv = store.kv("t", key="int")
+    rounds = 300
+    seen: list[list[object]] = [[] for _ in range(3)]
+
+    def setter(slot: int) -> Callable[[], None]:
+        def run() -> None:
+            for i in range(rounds):
+                seen[slot].append(kv.setdefault(i, f"thread{slot}"))
+
+        return run
+
+    errors = run_threads([setter(i) for i in range(3)])
+    assert not errors, errors
+    stored = [kv[i] for i in range(rounds)]
+    for part in seen:
+        assert part == stored, "setdefault returned a value that is not the stored one"
+
+
+def test_concurrent_transfers_keep_the_invariant(store: shoal.Store) -> None:
+    # Several threads move money between accounts in retried transactions
+    # that never let a balance go negative; readers check the total.
+    kv = store.kv("bank", key="int")
+    accounts, start = 8, 50
+    kv.update((i, start) for i in range(accounts))
+    done = threading.Event()
+    retries = [0]
+
+    def teller(seed: int) -> Callable[[], None]:
+        def run() -> None:
+            for n in range(300):
+                a, b = (seed + n) % accounts, (seed * 3 + n * 5 + 1) % accounts
+                if a == b:
+                    continue
+                while True:
+                    try:
+                        with kv.transaction() as tx:
+                            amount = 1 + (n % 7)
+                            if tx[a] >= amount:
+                                tx[a] = tx[a] - amount
+                                tx[b] = tx[b] + amount
+                    except shoal.ConflictError:
+                        retries[0] += 1
+                        continue
+                    break
+
+        return run
+
+    def auditor() -> None:
+        while not done.is_set():
+            with kv.transaction() as tx:
+                balances = [tx[i] for i in range(accounts)]
+            assert sum(balances) == accounts * start, balances
+            assert min(balances) >= 0, balances
+
+    tellers = [teller(s) for s in range(3)]
+    audit_errors: list[BaseException] = []
+
+    def audit() -> None:
+        try:
+            auditor()
+        except BaseException as e:
+            audit_errors.append(e)
+
+    audit_thread = threading.Thread(target=audit, daemon=True)
+    audit_thread.start()
+    errors = run_threads(tellers)
+    done.set()
+    audit_thread.join(JOIN_TIMEOUT)
+    assert not audit_thread.is_alive()
+    assert not errors, errors
+    assert not audit_errors, audit_errors
+    print(f"transfer retries after conflicts: {retries[0]}")
+    final = [kv[i] for i in range(accounts)]
+    assert sum(final) == accounts * start
+    assert min(final) >= 0

@@ -424,3 +424,17 @@ def test_store_transaction_explicit_end(store: shoal.Store, two) -> None:
     with pytest.raises(shoal.ClosedError):
         t.commit()
     assert a["y"] == 2
+
+
+def test_write_skew_is_prevented(kv: shoal.KV) -> None:
+    # Constraint: a + b >= 0. Each transaction checks it, then withdraws
+    # from a different key; snapshot isolation alone would let both commit.
+    kv.update({"a": 50, "b": 50})
+    t1, t2 = kv.transaction(), kv.transaction()
+    for tx, key in [(t1, "a"), (t2, "b")]:
+        assert tx["a"] + tx["b"] >= 100
+        tx[key] = tx[key] - 100
+    t1.commit()
+    with pytest.raises(shoal.ConflictError):
+        t2.commit()
+    assert dict(kv.items()) == {"a": -50, "b": 50}
