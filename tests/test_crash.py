@@ -220,3 +220,33 @@ def test_memory_durability_is_durable_after_sync(tmp_path: Path) -> None:
     # Unsynced writes may or may not be there, but never with other values.
     assert all(items[i] == -i for i in range(1000, 2000) if i in items)
     assert set(items) <= set(range(-1, 2000))
+
+
+def test_kill_while_creating_a_store(tmp_path: Path) -> None:
+    # A store killed while it is first created (nothing acknowledged yet)
+    # must still open afterwards: empty, or with whatever was acknowledged.
+    rng = random.Random(5)
+    failures = []
+    attempts = int(os.environ.get("SHOAL_CREATE_KILL_ROUNDS", "60"))
+    for i in range(attempts):
+        db = tmp_path / f"db{i}"
+        proc = subprocess.Popen(
+            [sys.executable, str(CHILD), str(db), str(i), "0", "sync"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"opening\n"
+        time.sleep(rng.uniform(0.0, 0.04))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        # Complete lines only: whatever follows the last newline was torn.
+        lines = proc.stdout.read().decode().split("\n")[:-1]
+        listing = sorted(os.listdir(db)) if db.exists() else None
+        try:
+            model = Model()
+            model.apply(lines)
+            check_store(db, model, set())
+        except Exception as e:
+            failures.append(f"attempt {i} (files {listing}): {type(e).__name__}: {e}")
+    assert not failures, f"{len(failures)}/{attempts} stores unopenable:\n" + "\n".join(failures)
