@@ -162,8 +162,63 @@ impl Store {
         }))
     }
 
+    /// A process killed while fjall was creating a new store leaves its lock
+    /// file, an empty `keyspaces` folder and empty journals, but no `version`
+    /// file; fjall then refuses the directory forever. Nothing can have been
+    /// written yet, so those leftovers (and only them) are removed. A store
+    /// that really lost its `version` file has data in `keyspaces` or in a
+    /// journal, and is reported as damaged by the open that follows.
+    fn remove_incomplete_creation(path: &Path) -> Result<()> {
+        if !path.is_dir() || path.join("version").exists() {
+            return Ok(());
+        }
+        let keyspaces = path.join("keyspaces");
+        let keyspaces_empty = match std::fs::read_dir(&keyspaces) {
+            Ok(mut it) => it.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e.into()),
+        };
+        let mut journals = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".jnl") {
+                if entry.metadata()?.len() > 0 && !journal_is_blank(&entry.path())? {
+                    return Ok(());
+                }
+                journals.push(entry.path());
+            }
+        }
+        let lock_path = path.join("lock");
+        if !keyspaces_empty || (journals.is_empty() && !lock_path.exists()) {
+            return Ok(());
+        }
+        // Hold the lock while cleaning, so a concurrent creator is not disturbed.
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)?;
+        if lock.try_lock().is_err() {
+            return Err(Error::Locked(path.to_path_buf()));
+        }
+        for j in journals {
+            std::fs::remove_file(j)?;
+        }
+        if keyspaces.exists() {
+            std::fs::remove_dir(&keyspaces)?;
+        }
+        std::fs::remove_file(&lock_path)?;
+        drop(lock);
+        Ok(())
+    }
+
     fn open_db(path: &Path, temporary: bool, opts: &Options) -> Result<Open> {
         let fj = |e| Error::from_fjall(e, path);
+        if !temporary {
+            Self::remove_incomplete_creation(path)?;
+        }
         let db = Database::builder(path)
             .cache_size(opts.cache_size)
             .manual_journal_persist(opts.durability == Durability::Memory)
@@ -781,6 +836,23 @@ impl Store {
 impl Drop for Store {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+/// Whether a journal file holds only zero bytes (preallocated, never
+/// written).
+fn journal_is_blank(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        if buf[..n].iter().any(|b| *b != 0) {
+            return Ok(false);
+        }
     }
 }
 

@@ -251,3 +251,22 @@ fn invalid_names_and_sizes() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+#[test]
+fn a_creation_cut_short_is_cleaned_up_but_a_damaged_store_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    // What fjall leaves when killed before writing its version file.
+    let cut = dir.path().join("cut");
+    std::fs::create_dir_all(cut.join("keyspaces")).unwrap();
+    std::fs::write(cut.join("lock"), b"").unwrap();
+    std::fs::write(cut.join("0.jnl"), vec![0u8; 4096]).unwrap();
+    let store = open_at(&cut, Durability::Sync);
+    let id = space(&store, "s");
+    store.put(id, b"k", b"v").unwrap();
+    store.close().unwrap();
+
+    // A real store whose version file was deleted is damaged, not new.
+    std::fs::remove_file(cut.join("version")).unwrap();
+    let err = Store::open(Some(&cut), Options::default()).unwrap_err();
+    assert!(matches!(err, Error::Corruption { .. }), "{err:?}");
+}

@@ -217,7 +217,7 @@ impl PyKV {
         let enc = self.sp.key.encode_vec(key)?;
         match py.detach(move || store.take(space, &enc))? {
             Some(_) => Ok(()),
-            None => Err(PyKeyError::new_err(key.clone().unbind())),
+            None => Err(PyKeyError::new_err((key.clone().unbind(),))),
         }
     }
 
@@ -295,7 +295,7 @@ impl PyKV {
             Some(v) => Ok(self.sp.value.decode(py, &v)?.unbind()),
             None => match default.get_item(0) {
                 Ok(d) => Ok(d.unbind()),
-                Err(_) => Err(PyKeyError::new_err(key.clone().unbind())),
+                Err(_) => Err(PyKeyError::new_err((key.clone().unbind(),))),
             },
         }
     }

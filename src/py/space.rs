@@ -77,7 +77,7 @@ impl View<'_> {
         let enc = self.sp.key.encode_cow(key)?;
         match self.get_raw(py, &enc)? {
             Some(v) => Ok(self.sp.value.decode(py, &v)?.unbind()),
-            None => Err(PyKeyError::new_err(key.clone().unbind())),
+            None => Err(PyKeyError::new_err((key.clone().unbind(),))),
         }
     }
 

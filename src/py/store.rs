@@ -23,8 +23,10 @@ impl PyStore {
         py: Python<'_>,
         path: Option<PathBuf>,
         durability: &str,
-        cache_size: u64,
+        cache_size: i64,
     ) -> PyResult<Self> {
+        let cache_size = u64::try_from(cache_size)
+            .map_err(|_| super::errors::invalid("cache_size must not be negative"))?;
         let opts = Options {
             durability: Durability::parse(durability)?,
             cache_size,

@@ -139,7 +139,7 @@ fn delete(
     let space = sp.space;
     match py.detach(move || t.take(space, &k))? {
         Some(_) => Ok(()),
-        None => Err(PyKeyError::new_err(key.clone().unbind())),
+        None => Err(PyKeyError::new_err((key.clone().unbind(),))),
     }
 }
 

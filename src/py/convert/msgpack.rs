@@ -158,8 +158,19 @@ fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize) -> PyResul
     }
     let _ = enc::write_map_len(buf, d.len() as u32);
     for (k, v) in d.iter() {
-        if k.is_instance_of::<PyDict>() || k.is_instance_of::<PyList>() {
-            return Err(PyTypeError::new_err("dict keys must be scalars"));
+        // Only keys that read back as the same hashable type: a tuple key
+        // would come back as an (unhashable) list.
+        let scalar = k.is_none()
+            || k.is_instance_of::<PyString>()
+            || k.is_instance_of::<PyInt>()
+            || k.is_instance_of::<PyFloat>()
+            || k.is_instance_of::<PyBytes>();
+        if !scalar {
+            return Err(PyTypeError::new_err(format!(
+                "cannot store a dict key of type {} (msgpack dict keys are None, bool, \
+                 int, float, str or bytes)",
+                type_name(&k)
+            )));
         }
         write_value(buf, &k, depth + 1)?;
         write_value(buf, &v, depth + 1)?;
