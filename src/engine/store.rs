@@ -307,6 +307,11 @@ impl Store {
 
     /// Flushes every space to tables and records the shutdown manifest.
     fn clean_shutdown(&self, open: &Open) -> Result<()> {
+        if !self.path.join("version").exists() {
+            // The directory was removed or emptied under the open store:
+            // there is nothing left to protect.
+            return Ok(());
+        }
         let mut names: Vec<String> = vec![catalog::META_SPACE.to_string()];
         for item in open.meta.prefix(b"space/") {
             let key = item.key().map_err(|e| self.fj(e))?;
@@ -320,7 +325,7 @@ impl Store {
                 .db
                 .keyspace(&name, KeyspaceCreateOptions::default)
                 .map_err(|e| self.fj(e))?;
-            ks.rotate_memtable_and_wait().map_err(|e| self.fj(e))?;
+            flush_memtable(&ks).map_err(|e| self.fj(e))?;
             manifest.spaces.insert(name, Self::edges(&ks, &self.path)?);
         }
         open.db
@@ -837,6 +842,27 @@ impl Drop for Store {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// Longest wait for a memtable flush at close.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Writes the active memtable of `ks` to a table and waits (bounded) for
+/// it. fjall's own `rotate_memtable_and_wait` waits forever if the flush
+/// cannot complete (say, the directory was removed under an open store).
+fn flush_memtable(ks: &Keyspace) -> fjall::Result<()> {
+    ks.rotate_memtable()?;
+    let start = std::time::Instant::now();
+    while ks.sealed_memtable_count() > 0 {
+        if start.elapsed() > FLUSH_TIMEOUT {
+            return Err(fjall::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "flushing memtables at close did not complete",
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Ok(())
 }
 
 /// Whether a journal file holds only zero bytes (preallocated, never

@@ -270,3 +270,16 @@ fn a_creation_cut_short_is_cleaned_up_but_a_damaged_store_is_not() {
     let err = Store::open(Some(&cut), Options::default()).unwrap_err();
     assert!(matches!(err, Error::Corruption { .. }), "{err:?}");
 }
+
+#[test]
+fn closing_a_store_whose_directory_was_removed_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gone");
+    let store = open_at(&path, Durability::Flush);
+    let id = space(&store, "s");
+    store.put(id, b"k", b"v").unwrap();
+    std::fs::remove_dir_all(&path).unwrap();
+    let start = std::time::Instant::now();
+    let _ = store.close();
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
