@@ -242,7 +242,7 @@ def open(  # noqa: A001 - mirrors the builtin on purpose: shoal.open(path)
     path: str | os.PathLike[str] | None = None,
     *,
     durability: str = "flush",
-    cache_size: int = 32 * 1024 * 1024,
+    cache_size: int = 16 * 1024 * 1024,
 ) -> Store:
     """Open (creating if needed) the store in directory ``path``.
 

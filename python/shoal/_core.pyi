@@ -54,7 +54,7 @@ class Store:
         path: str | os.PathLike[str] | None = None,
         *,
         durability: Durability = "flush",
-        cache_size: int = 33554432,
+        cache_size: int = 16777216,
     ) -> Store: ...
     @property
     def path(self) -> str: ...

@@ -47,8 +47,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             durability: Durability::Flush,
-            cache_size: 32 * 1024 * 1024,
-            memtable_size: 16 * 1024 * 1024,
+            cache_size: 16 * 1024 * 1024,
+            memtable_size: 8 * 1024 * 1024,
         }
     }
 }
@@ -111,9 +111,13 @@ impl std::fmt::Debug for Store {
 }
 
 fn space_options(opts: &Options) -> KeyspaceCreateOptions {
+    use fjall::config::{HashRatioPolicy, RestartIntervalPolicy};
     KeyspaceCreateOptions::default()
         .max_memtable_size(opts.memtable_size)
         .manual_journal_persist(opts.durability == Durability::Memory)
+        // A hash index inside data blocks: point reads skip the binary search.
+        .data_block_hash_ratio_policy(HashRatioPolicy::all(0.75))
+        .data_block_restart_interval_policy(RestartIntervalPolicy::all(4))
 }
 
 impl Store {

@@ -20,11 +20,13 @@ pub enum Yield {
     Values,
 }
 
-const FIRST_BATCH: usize = 32;
+const FIRST_BATCH: usize = 64;
 const MAX_BATCH: usize = 2048;
 
+/// Raw items fetched ahead; Python objects are built one by one as they
+/// are asked for, so fetching ahead costs no object that is never used.
 struct Buffer {
-    items: VecDeque<Py<PyAny>>,
+    items: VecDeque<Item>,
     next_batch: usize,
     exhausted: bool,
 }
@@ -96,7 +98,8 @@ impl PyCursor {
         let n = {
             let mut buf = self.buf.lock();
             if let Some(item) = buf.items.pop_front() {
-                return Ok(Some(item));
+                drop(buf);
+                return Ok(Some(self.build(py, &item)?.unbind()));
             }
             if buf.exhausted {
                 return Ok(None);
@@ -108,16 +111,16 @@ impl PyCursor {
         // The buffer lock is not held here: never wait for the GIL while
         // holding it.
         let raw = self.fetch_raw(py, n)?;
-        let mut built = VecDeque::with_capacity(raw.len());
-        for item in &raw {
-            built.push_back(self.build(py, item)?.unbind());
-        }
         let mut buf = self.buf.lock();
         if raw.len() < n {
             buf.exhausted = true;
         }
-        buf.items.extend(built);
-        Ok(buf.items.pop_front())
+        buf.items.extend(raw);
+        let Some(item) = buf.items.pop_front() else {
+            return Ok(None);
+        };
+        drop(buf);
+        Ok(Some(self.build(py, &item)?.unbind()))
     }
 
     /// Up to `n` next items as a list (empty at the end).
@@ -126,23 +129,22 @@ impl PyCursor {
         if self.inner.is_closed() {
             return Err(crate::Error::Closed("cursor").into());
         }
-        let mut out: Vec<Py<PyAny>> = {
+        let mut raw: Vec<Item> = {
             let mut buf = self.buf.lock();
             let take = n.min(buf.items.len());
             buf.items.drain(..take).collect()
         };
-        let want = n - out.len();
+        let want = n - raw.len();
         if want > 0 && !self.buf.lock().exhausted {
-            let raw = self.fetch_raw(py, want)?;
-            if raw.len() < want {
+            let more = self.fetch_raw(py, want)?;
+            if more.len() < want {
                 self.buf.lock().exhausted = true;
             }
-            out.reserve(raw.len());
-            for item in &raw {
-                out.push(self.build(py, item)?.unbind());
-            }
+            raw.extend(more);
         }
-        Ok(out)
+        raw.iter()
+            .map(|item| Ok(self.build(py, item)?.unbind()))
+            .collect()
     }
 
     /// Repositions the cursor: forward, at the first key >= `key` (> when

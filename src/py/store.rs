@@ -18,7 +18,7 @@ pub struct PyStore {
 #[pymethods]
 impl PyStore {
     #[new]
-    #[pyo3(signature = (path = None, *, durability = "flush", cache_size = 33_554_432))]
+    #[pyo3(signature = (path = None, *, durability = "flush", cache_size = 16_777_216))]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
