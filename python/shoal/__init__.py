@@ -46,6 +46,10 @@ from ._core import (
 
 __version__: str = _core.__version__
 
+# A forked child must not use (or flush, or close) its parent's stores.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_core._after_fork_in_child)
+
 __all__ = [
     "MAX_KEY_SIZE",
     "MAX_VALUE_SIZE",

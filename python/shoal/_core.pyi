@@ -46,6 +46,9 @@ def encode_key(key: Any, codec: KeyCodec = "any") -> bytes:
 def decode_key(data: bytes, codec: KeyCodec = "any") -> Any:
     """Decode bytes produced by :func:`encode_key`."""
 
+def _after_fork_in_child() -> None:
+    """Mark stores opened before ``fork()`` unusable in the child."""
+
 class Store:
     """A database directory holding named key/value spaces."""
 

@@ -22,12 +22,25 @@ use parking_lot::{RwLock, RwLockReadGuard};
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Largest accepted key, in encoded bytes (fjall's own limit is 65,536).
 pub const MAX_KEY_SIZE: usize = 65_535;
 /// Largest accepted value, in encoded bytes.
 pub const MAX_VALUE_SIZE: usize = 256 * 1024 * 1024;
+
+/// Bumped in a child process right after `fork()`. A store remembers the
+/// value it was opened under; in a child it is unusable (its worker threads
+/// did not survive the fork, and its files belong to the parent).
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Call in the child right after `fork()`: every store opened before it
+/// reports itself closed, and closing or dropping it leaves the parent's
+/// files alone.
+pub fn note_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
 
 /// Index of an opened space inside its store.
 pub type SpaceId = usize;
@@ -95,6 +108,7 @@ pub struct Store {
     path: PathBuf,
     temporary: bool,
     durability: Durability,
+    generation: u64,
     state: RwLock<Option<Open>>,
     pub(crate) resources: Registry,
     group: GroupCommit,
@@ -159,6 +173,7 @@ impl Store {
             path,
             temporary,
             durability: opts.durability,
+            generation: FORK_GENERATION.load(Ordering::SeqCst),
             state: RwLock::new(Some(open)),
             resources: Registry::default(),
             group: GroupCommit::default(),
@@ -355,7 +370,7 @@ impl Store {
 
     /// Whether `close` was called.
     pub fn is_closed(&self) -> bool {
-        self.state.read_recursive().is_none()
+        self.forked() || self.state.read_recursive().is_none()
     }
 
     pub(crate) fn fj(&self, e: fjall::Error) -> Error {
@@ -365,11 +380,21 @@ impl Store {
     /// Read access to the live state. Recursive, so a caller holding the
     /// GIL never queues behind a waiting `close` (which never needs the GIL).
     pub fn read(&self) -> Result<RwLockReadGuard<'_, Option<Open>>> {
+        if self.forked() {
+            return Err(Error::Closed(
+                "store (it was opened before fork(); open it again in this process)",
+            ));
+        }
         let guard = self.state.read_recursive();
         if guard.is_none() {
             return Err(Error::Closed("store"));
         }
         Ok(guard)
+    }
+
+    /// Whether this is a child process forked after the store was opened.
+    fn forked(&self) -> bool {
+        self.generation != FORK_GENERATION.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the live state.
@@ -819,6 +844,13 @@ impl Store {
         let Some(open) = guard.take() else {
             return Ok(());
         };
+        if self.forked() {
+            // The parent owns the files and the worker threads are gone:
+            // running fjall's shutdown here would wait for threads that do
+            // not exist and write into the parent's files.
+            std::mem::forget(open);
+            return Ok(());
+        }
         self.resources.invalidate_all();
         let persisted = if self.temporary {
             Ok(())

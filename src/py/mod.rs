@@ -34,6 +34,13 @@ fn decode_key<'py>(py: Python<'py>, data: &[u8], codec: &str) -> PyResult<Bound<
     KeyCodec::parse(codec)?.decode(py, data)
 }
 
+/// Marks every store opened before `fork()` unusable in the child (called
+/// through `os.register_at_fork` by the `shoal` package).
+#[pyfunction]
+fn _after_fork_in_child() {
+    crate::engine::store::note_fork_in_child();
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -58,5 +65,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<snapshot::PySnapshotKV>()?;
     m.add_function(wrap_pyfunction!(encode_key, m)?)?;
     m.add_function(wrap_pyfunction!(decode_key, m)?)?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     Ok(())
 }
