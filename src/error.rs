@@ -43,6 +43,14 @@ pub enum Error {
     #[error("{0}")]
     Type(String),
 
+    /// A filter or update document that is not valid.
+    #[error("invalid query: {0}")]
+    Query(String),
+
+    /// A primary key (or unique index value) that already exists.
+    #[error("duplicate key: {0}")]
+    Duplicate(String),
+
     /// A name that does not exist (space, collection).
     #[error("{0}")]
     NotFound(String),

@@ -5,8 +5,10 @@
 //! is plain Rust, tested with `cargo test`.
 
 pub mod codec;
+pub mod collection;
 pub mod engine;
 pub mod error;
 pub mod py;
+pub mod query;
 
 pub use error::{Error, Result};

@@ -36,9 +36,11 @@ from ._core import (
     ConflictError,
     CorruptionError,
     Cursor,
+    DuplicateKeyError,
     Error,
     InvalidArgumentError,
     LockedError,
+    QueryError,
     StorageError,
     decode_key,
     encode_key,
@@ -56,12 +58,15 @@ __all__ = [
     "KV",
     "Batch",
     "ClosedError",
+    "Collection",
     "ConflictError",
     "CorruptionError",
     "Cursor",
+    "DuplicateKeyError",
     "Error",
     "InvalidArgumentError",
     "LockedError",
+    "QueryError",
     "Snapshot",
     "SnapshotKV",
     "StorageError",
@@ -161,6 +166,21 @@ class KV(_ViewsMixin, _core.KV, MutableMapping):  # type: ignore[misc, type-arg]
         return f"<shoal.KV {self.name!r} key={self.key_codec!r} value={self.value_codec!r}>"
 
 
+class Collection(_core.Collection):
+    """Documents (dicts) under a primary key, queried with MongoDB filters.
+
+    Obtain one with :meth:`Store.collection`. Filters are evaluated in Rust on
+    the stored documents; only the documents returned become Python objects.
+    ``insert_many`` is one atomic batch. Iteration yields the documents in
+    primary-key order; ``len()`` counts them.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<shoal.Collection {self.name!r} key={self.key!r}>"
+
+
 class Store(_core.Store):
     """A database: one directory holding named spaces.
 
@@ -181,6 +201,16 @@ class Store(_core.Store):
         ones for an existing space raises :class:`InvalidArgumentError`.
         """
         return KV(self, name, key=key, value=value)
+
+    def collection(self, name: str, *, key: str | tuple[str, ...] | None = None) -> Collection:
+        """Open (creating on first use) the document collection ``name``.
+
+        ``key`` names the primary-key fields (default ``("_id",)``; a missing
+        ``_id`` is generated as a 24-character hex string). The key is
+        recorded; passing a different one later raises
+        :class:`InvalidArgumentError`.
+        """
+        return Collection(self, name, key=key)
 
     def transaction(self) -> Transaction:
         """Start an optimistic transaction across spaces (see :class:`Transaction`)."""

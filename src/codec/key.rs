@@ -493,6 +493,34 @@ impl Key {
     }
 }
 
+/// Python-like text of a key, for error messages.
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::None => write!(f, "None"),
+            Key::Bool(b) => write!(f, "{}", if *b { "True" } else { "False" }),
+            Key::Int(neg, mag) if mag.len() <= 16 => {
+                let v = mag.iter().fold(0u128, |a, b| (a << 8) | u128::from(*b));
+                write!(f, "{}{v}", if *neg && v != 0 { "-" } else { "" })
+            }
+            Key::Int(_, mag) => write!(f, "<int of {} bytes>", mag.len()),
+            Key::Float(x) => write!(f, "{x:?}"),
+            Key::Str(s) => write!(f, "{s:?}"),
+            Key::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
+            Key::Tuple(items) => {
+                write!(f, "(")?;
+                for (i, k) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{k}")?;
+                }
+                write!(f, "{})", if items.len() == 1 { "," } else { "" })
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

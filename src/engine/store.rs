@@ -641,6 +641,53 @@ impl Store {
         })
     }
 
+    /// Inserts every `(key, value)` in one atomic commit if none of the keys
+    /// exists (in the space or twice in `items`); otherwise writes nothing
+    /// and returns the index of the first offending item.
+    pub fn insert_new(
+        &self,
+        space: SpaceId,
+        items: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<Option<usize>> {
+        for (k, v) in items {
+            check_sizes(k, Some(v))?;
+        }
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            self.commit(&open.db, None, |record| {
+                let mut seen = std::collections::HashSet::with_capacity(items.len());
+                for (i, (k, _)) in items.iter().enumerate() {
+                    if !seen.insert(k.as_slice()) || ks.contains_key(k).map_err(|e| self.fj(e))? {
+                        return Ok((Some(i), None));
+                    }
+                }
+                let mut batch = open.db.batch();
+                for (k, v) in items {
+                    batch.insert(ks, k.as_slice(), v.as_slice());
+                }
+                batch.commit().map_err(|e| self.fj(e))?;
+                let ws = record.then(|| items.iter().map(|(k, _)| (space, k.clone())).collect());
+                Ok((None, ws))
+            })
+        })
+    }
+
+    /// Replaces the value of an existing `key`; returns whether it existed
+    /// (nothing is written when it did not). Atomic.
+    pub fn replace_existing(&self, space: SpaceId, key: &[u8], value: &[u8]) -> Result<bool> {
+        check_sizes(key, Some(value))?;
+        self.with(|open| {
+            let ks = &open.space(space)?.ks;
+            self.commit(&open.db, None, |record| {
+                if !ks.contains_key(key).map_err(|e| self.fj(e))? {
+                    return Ok((false, None));
+                }
+                ks.insert(key, value).map_err(|e| self.fj(e))?;
+                Ok((true, record.then(|| vec![(space, key.to_vec())])))
+            })
+        })
+    }
+
     /// Applies every op in one atomic commit (all or nothing, across spaces).
     pub fn write_batch(&self, ops: &[BatchOp]) -> Result<()> {
         for op in ops {

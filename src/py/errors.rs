@@ -1,8 +1,10 @@
 //! Python exception classes and the one mapping from [`crate::Error`].
 
 use crate::error::Error;
-use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
 
 pyo3::create_exception!(
     _core,
@@ -41,30 +43,68 @@ pyo3::create_exception!(
     "An I/O or storage-engine failure."
 );
 
-/// `InvalidArgumentError(Error, ValueError)`: built at module init because
-/// it has two bases.
-pub static INVALID_ARGUMENT: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
-    pyo3::sync::PyOnceLock::new();
+/// Classes with two bases, built at module init: `InvalidArgumentError`
+/// (`Error`, `ValueError`), `QueryError` (`Error`, `ValueError`) and
+/// `DuplicateKeyError` (`Error`, `KeyError`).
+static INVALID_ARGUMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static QUERY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DUPLICATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-/// Creates the classes that need more than one base.
-pub fn init(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyType>> {
-    let ty = INVALID_ARGUMENT.get_or_try_init(py, || -> PyResult<_> {
+fn two_bases<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyType>>,
+    name: &str,
+    second: Bound<'py, PyType>,
+    doc: &str,
+) -> PyResult<Bound<'py, PyType>> {
+    let ty = cell.get_or_try_init(py, || -> PyResult<_> {
         let builtins = py.import("builtins")?;
-        let bases = (py.get_type::<ShoalError>(), py.get_type::<PyValueError>());
-        let ns = pyo3::types::PyDict::new(py);
-        ns.set_item("__doc__", "A bad name, size, option or bound.")?;
+        let bases = (py.get_type::<ShoalError>(), second);
+        let ns = PyDict::new(py);
+        ns.set_item("__doc__", doc)?;
         ns.set_item("__module__", "shoal._core")?;
-        let cls = builtins
-            .getattr("type")?
-            .call1(("InvalidArgumentError", bases, ns))?;
-        Ok(cls.cast_into::<pyo3::types::PyType>()?.unbind())
+        let cls = builtins.getattr("type")?.call1((name, bases, ns))?;
+        Ok(cls.cast_into::<PyType>()?.unbind())
     })?;
     Ok(ty.bind(py).clone())
 }
 
-fn invalid_argument(msg: String) -> PyErr {
-    Python::attach(|py| match init(py) {
-        Ok(ty) => PyErr::from_type(ty, msg),
+/// `InvalidArgumentError`.
+pub fn invalid_argument_type(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    two_bases(
+        py,
+        &INVALID_ARGUMENT,
+        "InvalidArgumentError",
+        py.get_type::<PyValueError>(),
+        "A bad name, size, option or bound.",
+    )
+}
+
+/// `QueryError`.
+pub fn query_error_type(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    two_bases(
+        py,
+        &QUERY,
+        "QueryError",
+        py.get_type::<PyValueError>(),
+        "A filter or update document that is not valid (names the operator).",
+    )
+}
+
+/// `DuplicateKeyError`.
+pub fn duplicate_key_type(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    two_bases(
+        py,
+        &DUPLICATE,
+        "DuplicateKeyError",
+        py.get_type::<PyKeyError>(),
+        "A document with this primary key (or unique index value) already exists.",
+    )
+}
+
+fn raise(make: fn(Python<'_>) -> PyResult<Bound<'_, PyType>>, msg: String) -> PyErr {
+    Python::attach(|py| match make(py) {
+        Ok(ty) => PyErr::from_type(ty, (msg,)),
         Err(e) => e,
     })
 }
@@ -77,7 +117,9 @@ impl From<Error> for PyErr {
             Error::Locked(_) => LockedError::new_err(msg),
             Error::Conflict => ConflictError::new_err(msg),
             Error::Corruption { .. } | Error::Decode(_) => CorruptionError::new_err(msg),
-            Error::InvalidArgument(_) => invalid_argument(msg),
+            Error::InvalidArgument(_) => raise(invalid_argument_type, msg),
+            Error::Query(_) => raise(query_error_type, msg),
+            Error::Duplicate(_) => raise(duplicate_key_type, msg),
             Error::Type(_) => PyTypeError::new_err(msg),
             Error::Io(_) | Error::Storage(_) => StorageError::new_err(msg),
         }
@@ -86,5 +128,5 @@ impl From<Error> for PyErr {
 
 /// Raises `InvalidArgumentError` from the Python layer.
 pub fn invalid(msg: impl Into<String>) -> PyErr {
-    invalid_argument(msg.into())
+    raise(invalid_argument_type, msg.into())
 }

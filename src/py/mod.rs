@@ -1,6 +1,7 @@
 //! The PyO3 module `shoal._core`: conversions and thin wrappers over the
 //! engine. No storage logic lives here.
 
+pub mod collection;
 pub mod convert;
 pub mod cursor;
 pub mod errors;
@@ -54,10 +55,13 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConflictError", py.get_type::<errors::ConflictError>())?;
     m.add("CorruptionError", py.get_type::<errors::CorruptionError>())?;
     m.add("StorageError", py.get_type::<errors::StorageError>())?;
-    m.add("InvalidArgumentError", errors::init(py)?)?;
+    m.add("InvalidArgumentError", errors::invalid_argument_type(py)?)?;
+    m.add("QueryError", errors::query_error_type(py)?)?;
+    m.add("DuplicateKeyError", errors::duplicate_key_type(py)?)?;
     m.add_class::<store::PyStore>()?;
     m.add_class::<store::PyBatch>()?;
     m.add_class::<kv::PyKV>()?;
+    m.add_class::<collection::PyCollection>()?;
     m.add_class::<cursor::PyCursor>()?;
     m.add_class::<txn::PyTransaction>()?;
     m.add_class::<txn::PyTxKV>()?;

@@ -65,6 +65,18 @@ impl PyStore {
         Ok(self.store.list_spaces("kv")?)
     }
 
+    /// Names of the document collections, sorted.
+    fn collections(&self) -> PyResult<Vec<String>> {
+        Ok(self.store.list_spaces(crate::collection::KIND)?)
+    }
+
+    /// Deletes collection `name` and its documents; whether it existed.
+    fn drop_collection(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
+        let store = self.store.clone();
+        let name = name.to_string();
+        Ok(py.detach(move || store.drop_space(crate::collection::KIND, &name))?)
+    }
+
     /// Deletes the key/value space `name` and its data; returns whether it
     /// existed. Open handles to it raise `ClosedError` afterwards; open
     /// cursors, transactions and snapshots of the store are closed.

@@ -1,17 +1,27 @@
 //! Python objects <-> MessagePack, written and read directly (no
 //! intermediate tree), dispatching on the exact type.
 //!
-//! Supported: None, bool, int (any size: beyond 64 bits as extension type 1
-//! holding a sign byte and the big-endian magnitude), float, str, bytes
-//! (and bytearray, read back as bytes), list and tuple (read back as list),
-//! dict with keys of those scalar types. Nesting is limited to
-//! [`MAX_DEPTH`] levels. Anything else is a `TypeError` before anything is
-//! written.
+//! Supported: None, bool, int (any size), float, str, bytes (and
+//! bytearray, read back as bytes), list and tuple (read back as list), dict
+//! with scalar keys (str keys only in documents), and as extension types:
+//!
+//! | ext | type | payload |
+//! |---|---|---|
+//! | 1 | int beyond 64 bits | sign byte, big-endian magnitude |
+//! | 2 | `datetime.datetime` | wall-clock µs since 1970-01-01 (i64 BE), then `0` (naive) or `1` and the UTC offset in µs (i64 BE) |
+//! | 3 | `uuid.UUID` | 16 bytes |
+//! | 4 | `decimal.Decimal` | `str(value)` |
+//! | 5 | `re.Pattern` (filters only, never stored) | flags byte (i=1, m=2, s=4, x=8), pattern |
+//!
+//! Nesting is limited to [`MAX_DEPTH`] levels. Anything else is a
+//! `TypeError` before anything is written.
 
+use crate::codec::doc::{EXT_BIGINT, EXT_DATETIME, EXT_DECIMAL, EXT_REGEX, EXT_UUID};
 use crate::error::Error;
 use crate::py::errors::invalid;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
 };
@@ -20,7 +30,23 @@ use rmp::Marker;
 
 /// Deepest nesting of lists and dicts accepted.
 pub const MAX_DEPTH: usize = 100;
-const EXT_BIGINT: i8 = 1;
+
+/// What the writer accepts beyond plain values.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mode {
+    /// Documents: every dict key must be a str.
+    pub str_keys: bool,
+    /// Filters: compiled `re.Pattern` values are allowed.
+    pub patterns: bool,
+}
+
+static DATETIME: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+static TIMEDELTA: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+static TIMEZONE: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+static UUID: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+static DECIMAL: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+static PATTERN: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -31,10 +57,20 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 
 /// Appends the MessagePack encoding of `obj` to `buf`.
 pub fn write(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    write_value(buf, obj, 0)
+    write_value(buf, obj, 0, Mode::default())
 }
 
-fn write_value(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+/// Appends `obj` encoded with the rules of `mode`.
+pub fn write_with(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, mode: Mode) -> PyResult<()> {
+    write_value(buf, obj, 0, mode)
+}
+
+fn write_value(
+    buf: &mut Vec<u8>,
+    obj: &Bound<'_, PyAny>,
+    depth: usize,
+    mode: Mode,
+) -> PyResult<()> {
     // Writing into a Vec cannot fail, so rmp's io errors are unreachable.
     if obj.is_exact_instance_of::<PyString>() {
         write_str(buf, obj.cast::<PyString>()?)
@@ -44,10 +80,10 @@ fn write_value(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> PyRes
         let _ = enc::write_f64(buf, obj.cast::<PyFloat>()?.value());
         Ok(())
     } else if obj.is_exact_instance_of::<PyDict>() {
-        write_dict(buf, obj.cast::<PyDict>()?, depth)
+        write_dict(buf, obj.cast::<PyDict>()?, depth, mode)
     } else if obj.is_exact_instance_of::<PyList>() {
         let l = obj.cast::<PyList>()?;
-        write_seq(buf, l.len(), l.iter(), depth)
+        write_seq(buf, l.len(), l.iter(), depth, mode)
     } else if obj.is_none() {
         enc::write_nil(buf).ok();
         Ok(())
@@ -58,14 +94,19 @@ fn write_value(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> PyRes
         write_bin(buf, obj.cast::<PyBytes>()?.as_bytes())
     } else if obj.is_exact_instance_of::<PyTuple>() {
         let t = obj.cast::<PyTuple>()?;
-        write_seq(buf, t.len(), t.iter(), depth)
+        write_seq(buf, t.len(), t.iter(), depth, mode)
     } else {
-        write_value_cold(buf, obj, depth)
+        write_value_cold(buf, obj, depth, mode)
     }
 }
 
 #[cold]
-fn write_value_cold(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+fn write_value_cold(
+    buf: &mut Vec<u8>,
+    obj: &Bound<'_, PyAny>,
+    depth: usize,
+    mode: Mode,
+) -> PyResult<()> {
     if obj.is_instance_of::<PyBool>() {
         let _ = enc::write_bool(buf, obj.is_truthy()?);
         Ok(())
@@ -81,18 +122,94 @@ fn write_value_cold(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, depth: usize) -> 
     } else if let Ok(b) = obj.cast::<PyByteArray>() {
         write_bin(buf, &b.to_vec())
     } else if let Ok(d) = obj.cast::<PyDict>() {
-        write_dict(buf, d, depth)
+        write_dict(buf, d, depth, mode)
     } else if let Ok(l) = obj.cast::<PyList>() {
-        write_seq(buf, l.len(), l.iter(), depth)
+        write_seq(buf, l.len(), l.iter(), depth, mode)
     } else if let Ok(t) = obj.cast::<PyTuple>() {
-        write_seq(buf, t.len(), t.iter(), depth)
+        write_seq(buf, t.len(), t.iter(), depth, mode)
     } else {
-        Err(PyTypeError::new_err(format!(
-            "cannot store a value of type {} (msgpack values are None, bool, int, \
-             float, str, bytes, list, tuple and dict)",
-            type_name(obj)
-        )))
+        write_extension(buf, obj, mode)
     }
+}
+
+fn ext(buf: &mut Vec<u8>, ty: i8, payload: &[u8]) -> PyResult<()> {
+    let len = u32::try_from(payload.len()).map_err(|_| invalid("value too large"))?;
+    let _ = enc::write_ext_meta(buf, len, ty);
+    buf.extend_from_slice(payload);
+    Ok(())
+}
+
+fn micros(delta: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let days: i64 = delta.getattr("days")?.extract()?;
+    let secs: i64 = delta.getattr("seconds")?.extract()?;
+    let us: i64 = delta.getattr("microseconds")?.extract()?;
+    Ok((days * 86_400 + secs) * 1_000_000 + us)
+}
+
+fn epoch<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    DATETIME
+        .import(py, "datetime", "datetime")?
+        .call1((1970, 1, 1))
+}
+
+/// datetime, UUID, Decimal (and re.Pattern in filters).
+fn write_extension(buf: &mut Vec<u8>, obj: &Bound<'_, PyAny>, mode: Mode) -> PyResult<()> {
+    let py = obj.py();
+    if obj.is_instance(DATETIME.import(py, "datetime", "datetime")?)? {
+        let offset = obj.call_method0("utcoffset")?;
+        let wall = if offset.is_none() {
+            obj.clone()
+        } else {
+            let kw = PyDict::new(py);
+            kw.set_item("tzinfo", py.None())?;
+            obj.call_method("replace", (), Some(&kw))?
+        };
+        let mut payload = micros(&wall.call_method1("__sub__", (epoch(py)?,))?)?
+            .to_be_bytes()
+            .to_vec();
+        if offset.is_none() {
+            payload.push(0);
+        } else {
+            payload.push(1);
+            payload.extend_from_slice(&micros(&offset)?.to_be_bytes());
+        }
+        return ext(buf, EXT_DATETIME, &payload);
+    }
+    if obj.is_instance(UUID.import(py, "uuid", "UUID")?)? {
+        let b = obj.getattr("bytes")?;
+        return ext(buf, EXT_UUID, b.cast::<PyBytes>()?.as_bytes());
+    }
+    if obj.is_instance(DECIMAL.import(py, "decimal", "Decimal")?)? {
+        let text = obj.str()?;
+        return ext(buf, EXT_DECIMAL, text.to_cow()?.as_bytes());
+    }
+    if mode.patterns && obj.is_instance(PATTERN.import(py, "re", "Pattern")?)? {
+        let flags: i64 = obj.getattr("flags")?.extract()?;
+        let pattern = obj.getattr("pattern")?;
+        let pattern = pattern
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("only str regular expressions can be used"))?;
+        // re.IGNORECASE=2, MULTILINE=8, DOTALL=16, VERBOSE=64
+        let mut f = 0u8;
+        for (bit, ours) in [(2, 1u8), (8, 2), (16, 4), (64, 8)] {
+            if flags & bit != 0 {
+                f |= ours;
+            }
+        }
+        let mut payload = vec![f];
+        payload.extend_from_slice(pattern.to_cow()?.as_bytes());
+        return ext(buf, EXT_REGEX, &payload);
+    }
+    let what = if obj.is_instance(DATE.import(py, "datetime", "date")?)? {
+        " (dates are not supported: store a datetime)"
+    } else {
+        ""
+    };
+    Err(PyTypeError::new_err(format!(
+        "cannot store a value of type {}{what} (values are None, bool, int, float, str, \
+         bytes, list, tuple, dict, datetime, UUID and Decimal)",
+        type_name(obj)
+    )))
 }
 
 fn write_str(buf: &mut Vec<u8>, s: &Bound<'_, PyString>) -> PyResult<()> {
@@ -137,6 +254,7 @@ fn write_seq<'py>(
     len: usize,
     items: impl Iterator<Item = Bound<'py, PyAny>>,
     depth: usize,
+    mode: Mode,
 ) -> PyResult<()> {
     if depth >= MAX_DEPTH {
         return Err(invalid(format!(
@@ -145,12 +263,12 @@ fn write_seq<'py>(
     }
     let _ = enc::write_array_len(buf, len as u32);
     for item in items {
-        write_value(buf, &item, depth + 1)?;
+        write_value(buf, &item, depth + 1, mode)?;
     }
     Ok(())
 }
 
-fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize) -> PyResult<()> {
+fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize, mode: Mode) -> PyResult<()> {
     if depth >= MAX_DEPTH {
         return Err(invalid(format!(
             "values may nest at most {MAX_DEPTH} levels"
@@ -160,6 +278,12 @@ fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize) -> PyResul
     for (k, v) in d.iter() {
         // Only keys that read back as the same hashable type: a tuple key
         // would come back as an (unhashable) list.
+        if mode.str_keys && !k.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(format!(
+                "document keys must be str, not {}",
+                type_name(&k)
+            )));
+        }
         let scalar = k.is_none()
             || k.is_instance_of::<PyString>()
             || k.is_instance_of::<PyInt>()
@@ -172,8 +296,8 @@ fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize) -> PyResul
                 type_name(&k)
             )));
         }
-        write_value(buf, &k, depth + 1)?;
-        write_value(buf, &v, depth + 1)?;
+        write_value(buf, &k, depth + 1, mode)?;
+        write_value(buf, &v, depth + 1, mode)?;
     }
     Ok(())
 }
@@ -364,6 +488,39 @@ impl<'a> Reader<'a> {
                 } else {
                     Ok(v)
                 }
+            }
+            EXT_DATETIME => {
+                if body.len() != 9 && body.len() != 17 {
+                    return Err(bad("datetime"));
+                }
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&body[..8]);
+                let wall = i64::from_be_bytes(w);
+                let td = TIMEDELTA.import(py, "datetime", "timedelta")?;
+                let kw = PyDict::new(py);
+                kw.set_item("microseconds", wall)?;
+                let dt = epoch(py)?.call_method1("__add__", (td.call((), Some(&kw))?,))?;
+                if body[8] == 0 {
+                    return Ok(dt);
+                }
+                w.copy_from_slice(&body[9..17]);
+                let kw = PyDict::new(py);
+                kw.set_item("microseconds", i64::from_be_bytes(w))?;
+                let tz = TIMEZONE
+                    .import(py, "datetime", "timezone")?
+                    .call1((td.call((), Some(&kw))?,))?;
+                let kw = PyDict::new(py);
+                kw.set_item("tzinfo", tz)?;
+                dt.call_method("replace", (), Some(&kw))
+            }
+            EXT_UUID => {
+                let kw = PyDict::new(py);
+                kw.set_item("bytes", PyBytes::new(py, body))?;
+                UUID.import(py, "uuid", "UUID")?.call((), Some(&kw))
+            }
+            EXT_DECIMAL => {
+                let text = std::str::from_utf8(body).map_err(|_| bad("decimal"))?;
+                DECIMAL.import(py, "decimal", "Decimal")?.call1((text,))
             }
             other => Err(bad(&format!("unknown extension type {other}"))),
         }

@@ -1,0 +1,246 @@
+//! Collections: documents (MessagePack) stored in a `doc.<name>` space under
+//! a primary key made of named top-level fields, encoded with the
+//! order-preserving key codec (one field: its value; several: a tuple).
+//! Queries are evaluated here, in Rust, on the encoded documents: only the
+//! documents returned are ever turned into Python objects.
+
+use crate::codec::doc::{self, Value};
+use crate::codec::key::{Key, KeyWriter};
+use crate::engine::catalog::SpaceConfig;
+use crate::engine::{SpaceId, Store};
+use crate::error::{Error, Result};
+use crate::query::{self, Filter};
+use fjall::Slice;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// Space kind of collections in the catalog.
+pub const KIND: &str = "doc";
+/// Largest accepted encoded document.
+pub const MAX_DOCUMENT_SIZE: usize = 16 * 1024 * 1024;
+
+/// One collection of one store.
+pub struct Collection {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The documents' space.
+    pub space: SpaceId,
+    /// Primary-key field names.
+    pub key_fields: Vec<String>,
+}
+
+fn key_config(fields: &[String]) -> String {
+    serde_json::to_string(fields).unwrap_or_default()
+}
+
+impl Collection {
+    /// Opens (creating on first use) collection `name`. `key_fields`:
+    /// `None` uses the stored key (or `["_id"]` for a new collection).
+    pub fn open(store: &Arc<Store>, name: &str, key_fields: Option<Vec<String>>) -> Result<Self> {
+        if let Some(fields) = &key_fields {
+            if fields.is_empty() || fields.iter().any(|f| f.is_empty() || f.contains('.')) {
+                return Err(Error::InvalidArgument(
+                    "key must name one or more top-level fields".into(),
+                ));
+            }
+        }
+        let wanted = key_fields.clone();
+        let (space, cfg) = store.open_space(KIND, name, None, |stored| match stored {
+            Some(cfg) => {
+                if let Some(w) = &wanted {
+                    if key_config(w) != cfg.key {
+                        return Err(Error::InvalidArgument(format!(
+                            "collection {name:?} is stored with key {}, not {}",
+                            cfg.key,
+                            key_config(w)
+                        )));
+                    }
+                }
+                Ok(cfg.clone())
+            }
+            None => Ok(SpaceConfig {
+                kind: KIND.into(),
+                key: key_config(&wanted.unwrap_or_else(|| vec!["_id".into()])),
+                value: "msgpack".into(),
+            }),
+        })?;
+        let key_fields = serde_json::from_str(&cfg.key).map_err(|e| Error::Corruption {
+            path: store.path().to_path_buf(),
+            detail: format!("bad key of collection {name:?}: {e}"),
+        })?;
+        Ok(Self {
+            store: store.clone(),
+            space,
+            key_fields,
+        })
+    }
+
+    /// The encoded primary key of an encoded document.
+    pub fn key_of(&self, doc: &Value<'_>) -> Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(32);
+        let mut w = KeyWriter::new(&mut buf);
+        let several = self.key_fields.len() > 1;
+        if several {
+            w.begin_tuple();
+        }
+        for field in &self.key_fields {
+            let v = doc.field(field).ok_or_else(|| {
+                Error::InvalidArgument(format!("the document has no primary-key field {field:?}"))
+            })?;
+            write_key_value(&mut w, v, field)?;
+        }
+        if several {
+            w.end_tuple();
+        }
+        Ok(buf)
+    }
+
+    /// Checks an encoded document and returns `(key, document)`.
+    pub fn prepare(&self, encoded: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
+        if encoded.len() > MAX_DOCUMENT_SIZE {
+            return Err(Error::InvalidArgument(format!(
+                "document is {} bytes encoded; the limit is {MAX_DOCUMENT_SIZE}",
+                encoded.len()
+            )));
+        }
+        let value = doc::parse(&encoded)?;
+        if !matches!(value, Value::Map(_)) {
+            return Err(Error::Type("a document must be a dict".into()));
+        }
+        let key = self.key_of(&value)?;
+        Ok((key, encoded))
+    }
+
+    /// Inserts documents atomically: any duplicate key (stored, or twice in
+    /// the batch) writes nothing.
+    pub fn insert_many(&self, docs: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        match self.store.insert_new(self.space, docs)? {
+            None => Ok(()),
+            Some(i) => Err(Error::Duplicate(format!(
+                "a document with key {} already exists",
+                describe_key(&docs[i].0)
+            ))),
+        }
+    }
+
+    /// Inserts or replaces.
+    pub fn put(&self, key: &[u8], doc: &[u8]) -> Result<()> {
+        self.store.put(self.space, key, doc)
+    }
+
+    /// Replaces an existing document; `Ok(false)` (nothing written) if absent.
+    pub fn replace(&self, key: &[u8], doc: &[u8]) -> Result<bool> {
+        self.store.replace_existing(self.space, key, doc)
+    }
+
+    /// The document with this encoded key.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Slice>> {
+        self.store.get(self.space, key)
+    }
+
+    /// Deletes a document; whether it existed.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.store.take(self.space, key)?.is_some())
+    }
+
+    /// Scans in key order, returning the matching encoded documents after
+    /// skipping `skip` of them, at most `limit`.
+    pub fn find(
+        &self,
+        filter: Option<&Filter>,
+        skip: usize,
+        limit: Option<usize>,
+    ) -> Result<Vec<Slice>> {
+        let mut out = Vec::new();
+        let mut skipped = 0usize;
+        self.scan(|v| {
+            let matched = match filter {
+                None => true,
+                Some(f) => query::matches(f, &doc::parse(v)?),
+            };
+            if matched {
+                if skipped < skip {
+                    skipped += 1;
+                } else {
+                    out.push(v.clone());
+                }
+            }
+            Ok(limit.is_none_or(|l| out.len() < l))
+        })?;
+        Ok(out)
+    }
+
+    /// Number of matching documents.
+    pub fn count(&self, filter: Option<&Filter>) -> Result<usize> {
+        let Some(f) = filter else {
+            return self
+                .store
+                .count(self.space, Bound::Unbounded, Bound::Unbounded);
+        };
+        let mut n = 0usize;
+        self.scan(|v| {
+            if query::matches(f, &doc::parse(v)?) {
+                n += 1;
+            }
+            Ok(true)
+        })?;
+        Ok(n)
+    }
+
+    /// Visits every encoded document in key order, from one snapshot, until
+    /// `visit` returns `false`.
+    fn scan(&self, mut visit: impl FnMut(&Slice) -> Result<bool>) -> Result<()> {
+        let snapshot = self.store.snapshot()?;
+        let spec = crate::engine::RangeSpec {
+            lo: Bound::Unbounded,
+            hi: Bound::Unbounded,
+            reverse: false,
+            keys_only: false,
+        };
+        let cursor = crate::engine::Cursor::open(
+            &self.store,
+            self.space,
+            crate::engine::Source::Snapshot(snapshot),
+            spec,
+        )?;
+        loop {
+            let batch = cursor.next_batch(1024)?;
+            let done = batch.len() < 1024;
+            for (_, v) in &batch {
+                if !visit(v.as_ref().unwrap_or(&Slice::from(&b""[..])))? {
+                    cursor.close();
+                    return Ok(());
+                }
+            }
+            if done {
+                cursor.close();
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn write_key_value(w: &mut KeyWriter<'_>, v: &Value<'_>, field: &str) -> Result<()> {
+    match v {
+        Value::Null => w.none(),
+        Value::Bool(b) => w.bool(*b),
+        Value::Int(i) => w.int_magnitude(*i < 0, &i.unsigned_abs().to_be_bytes()),
+        Value::BigInt(neg, mag) => w.int_magnitude(*neg, mag),
+        Value::Float(f) => w.f64(*f),
+        Value::Str(s) => w.str(s),
+        Value::Bytes(b) => w.bytes(b),
+        other => {
+            return Err(Error::Type(format!(
+                "primary-key field {field:?} must be None, bool, int, float, str or bytes, \
+                 not {}",
+                other.type_name()
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Python-like text of an encoded key, for messages.
+pub fn describe_key(key: &[u8]) -> String {
+    Key::decode(key).map_or_else(|_| format!("{key:?}"), |k| k.to_string())
+}

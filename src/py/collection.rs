@@ -1,0 +1,326 @@
+//! `Collection`: documents under a primary key, queried with MongoDB filter
+//! documents evaluated in Rust.
+
+use super::convert::key::KeyCodec;
+use super::convert::msgpack::{self, Mode};
+use super::convert::value::ValueCodec;
+use super::cursor::{PyCursor, Yield};
+use super::store::PyStore;
+use crate::codec::doc;
+use crate::collection::Collection;
+use crate::engine::{Cursor, RangeSpec, Source};
+use crate::error::Error;
+use crate::query::{self, Filter};
+use pyo3::exceptions::{PyKeyError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use std::hash::{BuildHasher, Hasher};
+use std::ops::Bound as B;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+const DOCUMENT: Mode = Mode {
+    str_keys: true,
+    patterns: false,
+};
+const FILTER: Mode = Mode {
+    str_keys: true,
+    patterns: true,
+};
+
+/// ObjectId-like ids: 4 bytes of seconds, 5 random bytes per process, a
+/// 3-byte counter; 24 hex characters, increasing within a process.
+fn new_object_id() -> String {
+    static PROCESS: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let random = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(u64::from(std::process::id()));
+        h.finish()
+    };
+    let process = *PROCESS.get_or_init(|| {
+        COUNTER.store((random() as u32) & 0x3F_FFFF, Ordering::Relaxed);
+        random()
+    });
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as u32;
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xFF_FFFF;
+    format!("{secs:08x}{:010x}{count:06x}", process & 0xFF_FFFF_FFFF)
+}
+
+/// Encodes a Python filter (`None` = everything) into the query AST.
+fn parse_filter(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Filter>> {
+    let Some(f) = filter.filter(|f| !f.is_none()) else {
+        return Ok(None);
+    };
+    if !f.is_instance_of::<PyDict>() {
+        return Err(Error::Query("a filter must be a dict".into()).into());
+    }
+    let mut buf = Vec::new();
+    msgpack::write_with(&mut buf, f, FILTER).map_err(|e| {
+        Python::attach(|py| {
+            if e.is_instance_of::<PyTypeError>(py) {
+                PyErr::from(Error::Query(format!(
+                    "filter contains an unsupported value: {e}"
+                )))
+            } else {
+                e
+            }
+        })
+    })?;
+    let value = doc::parse(&buf)?;
+    let parsed = query::parse(&value)?;
+    Ok(Some(parsed))
+}
+
+/// A collection of documents (see `shoal.Collection`).
+#[pyclass(frozen, subclass, name = "Collection", module = "shoal._core")]
+pub struct PyCollection {
+    coll: Collection,
+    name: String,
+    store_obj: Py<PyStore>,
+}
+
+impl PyCollection {
+    /// Encodes a document; with key `("_id",)` a missing `_id` is generated
+    /// (into a copy: the caller's dict is not changed).
+    fn encode(&self, py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<(Vec<u8>, Vec<u8>)> {
+        let Ok(d) = doc.cast::<PyDict>() else {
+            return Err(PyTypeError::new_err("a document must be a dict"));
+        };
+        let mut buf = Vec::with_capacity(128);
+        if self.coll.key_fields.len() == 1
+            && self.coll.key_fields[0] == "_id"
+            && !d.contains(pyo3::intern!(py, "_id"))?
+        {
+            let copy = PyDict::new(py);
+            copy.set_item("_id", new_object_id())?;
+            copy.update(d.as_mapping())?;
+            msgpack::write_with(&mut buf, copy.as_any(), DOCUMENT)?;
+        } else {
+            msgpack::write_with(&mut buf, doc, DOCUMENT)?;
+        }
+        Ok(self.coll.prepare(buf)?)
+    }
+
+    fn key_arg(&self, key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+        if self.coll.key_fields.len() > 1 {
+            let t = key.cast::<PyTuple>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "this collection's key is {} fields: pass a tuple",
+                    self.coll.key_fields.len()
+                ))
+            })?;
+            if t.len() != self.coll.key_fields.len() {
+                return Err(PyTypeError::new_err(format!(
+                    "this collection's key is {} fields, got {}",
+                    self.coll.key_fields.len(),
+                    t.len()
+                )));
+            }
+        }
+        KeyCodec::Any.encode_vec(key)
+    }
+
+    fn decode_key<'py>(&self, py: Python<'py>, key: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        KeyCodec::Any.decode(py, key)
+    }
+}
+
+#[pymethods]
+impl PyCollection {
+    #[new]
+    #[pyo3(signature = (store, name, *, key = None))]
+    fn new(
+        py: Python<'_>,
+        store: &Bound<'_, PyStore>,
+        name: &str,
+        key: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let fields: Option<Vec<String>> = match key {
+            None => None,
+            Some(k) if k.is_instance_of::<PyString>() => Some(vec![k.extract()?]),
+            Some(k) => Some(
+                k.try_iter()?
+                    .map(|f| f?.extract::<String>())
+                    .collect::<PyResult<Vec<_>>>()
+                    .map_err(|_| {
+                        PyTypeError::new_err("key must be a field name or a tuple of them")
+                    })?,
+            ),
+        };
+        let es = store.get().store.clone();
+        let n = name.to_string();
+        let coll = py.detach(move || Collection::open(&es, &n, fields))?;
+        Ok(Self {
+            coll,
+            name: name.to_string(),
+            store_obj: store.clone().unbind(),
+        })
+    }
+
+    /// The collection's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The primary-key field names.
+    #[getter]
+    fn key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.coll.key_fields)
+    }
+
+    /// The store.
+    #[getter]
+    fn store(&self, py: Python<'_>) -> Py<PyStore> {
+        self.store_obj.clone_ref(py)
+    }
+
+    /// Inserts a new document and returns its key; `DuplicateKeyError` if
+    /// the key exists (nothing written).
+    fn insert<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let item = self.encode(py, doc)?;
+        let key = item.0.clone();
+        let items = vec![item];
+        let coll = &self.coll;
+        py.detach(|| coll.insert_many(&items))?;
+        self.decode_key(py, &key)
+    }
+
+    /// Inserts documents atomically (all or none); returns their keys.
+    fn insert_many<'py>(
+        &self,
+        py: Python<'py>,
+        docs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut items = Vec::new();
+        for d in docs.try_iter()? {
+            items.push(self.encode(py, &d?)?);
+        }
+        let coll = &self.coll;
+        py.detach(|| coll.insert_many(&items))?;
+        let keys = PyList::empty(py);
+        for (k, _) in &items {
+            keys.append(self.decode_key(py, k)?)?;
+        }
+        Ok(keys)
+    }
+
+    /// Inserts or replaces a document; returns its key.
+    fn put<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let (key, data) = self.encode(py, doc)?;
+        let coll = &self.coll;
+        py.detach(|| coll.put(&key, &data))?;
+        self.decode_key(py, &key)
+    }
+
+    /// Replaces an existing document (`KeyError` if there is none).
+    fn replace<'py>(
+        &self,
+        py: Python<'py>,
+        doc: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (key, data) = self.encode(py, doc)?;
+        let coll = &self.coll;
+        if !py.detach(|| coll.replace(&key, &data))? {
+            return Err(PyKeyError::new_err((self.decode_key(py, &key)?.unbind(),)));
+        }
+        self.decode_key(py, &key)
+    }
+
+    /// The document with this key, or `default`.
+    #[pyo3(signature = (key, default = None))]
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let k = self.key_arg(key)?;
+        match self.coll.get(&k)? {
+            Some(v) => Ok(msgpack::read(py, &v)?.unbind()),
+            None => Ok(default.unwrap_or_else(|| py.None())),
+        }
+    }
+
+    /// Deletes the document with this key; whether it existed.
+    fn delete(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let k = self.key_arg(key)?;
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.delete(&k))?)
+    }
+
+    fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let k = self.key_arg(key)?;
+        Ok(self.coll.get(&k)?.is_some())
+    }
+
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.count(None))?)
+    }
+
+    /// Documents in primary-key order.
+    fn __iter__(&self) -> PyResult<PyCursor> {
+        let store = &self.coll.store;
+        let spec = RangeSpec {
+            lo: B::Unbounded,
+            hi: B::Unbounded,
+            reverse: false,
+            keys_only: false,
+        };
+        let c = Cursor::open(
+            store,
+            self.coll.space,
+            Source::Snapshot(store.snapshot()?),
+            spec,
+        )?;
+        Ok(PyCursor::new(
+            c,
+            KeyCodec::Any,
+            ValueCodec::Msgpack,
+            Yield::Values,
+        ))
+    }
+
+    /// Matching documents in primary-key order, after `skip`, at most `limit`.
+    #[pyo3(signature = (filter = None, *, skip = 0, limit = None))]
+    fn find<'py>(
+        &self,
+        py: Python<'py>,
+        filter: Option<&Bound<'py, PyAny>>,
+        skip: usize,
+        limit: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let f = parse_filter(filter)?;
+        let coll = &self.coll;
+        let raw = py.detach(|| coll.find(f.as_ref(), skip, limit))?;
+        let out = PyList::empty(py);
+        for v in &raw {
+            out.append(msgpack::read(py, v)?)?;
+        }
+        Ok(out)
+    }
+
+    /// The first matching document, or `None`.
+    #[pyo3(signature = (filter = None))]
+    fn find_one(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let f = parse_filter(filter)?;
+        let coll = &self.coll;
+        let raw = py.detach(|| coll.find(f.as_ref(), 0, Some(1)))?;
+        match raw.first() {
+            Some(v) => Ok(msgpack::read(py, v)?.unbind()),
+            None => Ok(py.None()),
+        }
+    }
+
+    /// Number of matching documents.
+    #[pyo3(signature = (filter = None))]
+    fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+        let f = parse_filter(filter)?;
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.count(f.as_ref()))?)
+    }
+}

@@ -1,0 +1,206 @@
+//! Evaluates a [`Filter`] on a decoded document, with MongoDB's rules:
+//! dotted paths traverse sub-documents and arrays; a condition matches if
+//! any value reached by the path matches (array elements included); a
+//! missing field equals `None`; comparisons only between values of the same
+//! type class; negations (`$ne`, `$nin`, `$not`) are the complement.
+
+use super::filter::{Cmp, Filter, Op};
+use crate::codec::doc::{compare, equal, Value};
+use std::cmp::Ordering;
+
+/// Whether `doc` matches `filter`.
+pub fn matches(filter: &Filter, doc: &Value<'_>) -> bool {
+    match filter {
+        Filter::And(parts) => parts.iter().all(|f| matches(f, doc)),
+        Filter::Or(parts) => parts.iter().any(|f| matches(f, doc)),
+        Filter::Nor(parts) => !parts.iter().any(|f| matches(f, doc)),
+        Filter::Field(path, ops) => {
+            let mut leaves = Vec::new();
+            resolve(doc, &path.0, &mut leaves);
+            ops.iter().all(|op| op_matches(op, &leaves))
+        }
+    }
+}
+
+/// Collects the values the path reaches (none if it is missing).
+fn resolve<'v, 'a>(value: &'v Value<'a>, path: &[String], out: &mut Vec<&'v Value<'a>>) {
+    let Some((head, rest)) = path.split_first() else {
+        out.push(value);
+        return;
+    };
+    match value {
+        Value::Map(_) => {
+            if let Some(child) = value.field(head) {
+                resolve(child, rest, out);
+            }
+        }
+        Value::Array(items) => {
+            if let Ok(i) = head.parse::<usize>() {
+                if let Some(item) = items.get(i) {
+                    resolve(item, rest, out);
+                }
+            }
+            for item in items {
+                if matches!(item, Value::Map(_)) {
+                    resolve(item, path, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A leaf, or each element of an array leaf (and the array itself).
+fn candidates<'v, 'a>(leaf: &'v Value<'a>) -> impl Iterator<Item = &'v Value<'a>> {
+    let elems: &'v [Value<'a>] = match leaf {
+        Value::Array(items) => items,
+        _ => &[],
+    };
+    std::iter::once(leaf).chain(elems.iter())
+}
+
+fn eq_any(leaves: &[&Value<'_>], want: &Value<'_>) -> bool {
+    if leaves.is_empty() {
+        return matches!(want, Value::Null);
+    }
+    leaves
+        .iter()
+        .any(|leaf| candidates(leaf).any(|c| equal(c, want)))
+}
+
+fn regex_any(leaves: &[&Value<'_>], re: &regex::Regex) -> bool {
+    leaves
+        .iter()
+        .any(|leaf| candidates(leaf).any(|c| matches!(c, Value::Str(s) if re.is_match(s))))
+}
+
+fn cmp_ok(c: &Value<'_>, want: &Value<'_>, op: Cmp) -> bool {
+    if c.type_rank() != want.type_rank() {
+        return false;
+    }
+    let o = compare(c, want);
+    match op {
+        Cmp::Gt => o == Ordering::Greater,
+        Cmp::Gte => o != Ordering::Less,
+        Cmp::Lt => o == Ordering::Less,
+        Cmp::Lte => o != Ordering::Greater,
+    }
+}
+
+fn in_any(leaves: &[&Value<'_>], values: &[Value<'_>], patterns: &[regex::Regex]) -> bool {
+    values.iter().any(|v| eq_any(leaves, v)) || patterns.iter().any(|re| regex_any(leaves, re))
+}
+
+fn as_i64(v: &Value<'_>) -> Option<i64> {
+    match v {
+        Value::Int(i) => i64::try_from(*i).ok(),
+        Value::Float(f) if f.is_finite() => Some(f.trunc() as i64),
+        _ => None,
+    }
+}
+
+fn op_matches(op: &Op, leaves: &[&Value<'_>]) -> bool {
+    match op {
+        Op::Eq(v) => eq_any(leaves, v),
+        Op::Ne(v) => !eq_any(leaves, v),
+        Op::Cmp(v, c) => {
+            if leaves.is_empty() {
+                return matches!(v, Value::Null) && matches!(c, Cmp::Gte | Cmp::Lte);
+            }
+            leaves
+                .iter()
+                .any(|leaf| candidates(leaf).any(|x| cmp_ok(x, v, *c)))
+        }
+        Op::In(values, patterns) => in_any(leaves, values, patterns),
+        Op::Nin(values, patterns) => !in_any(leaves, values, patterns),
+        Op::Exists(want) => leaves.is_empty() != *want,
+        Op::Regex(re) => regex_any(leaves, re),
+        Op::Size(n) => leaves
+            .iter()
+            .any(|l| matches!(l, Value::Array(items) if items.len() == *n)),
+        Op::All(values) => !values.is_empty() && values.iter().all(|v| eq_any(leaves, v)),
+        Op::ElemOps(ops) => leaves.iter().any(|l| match l {
+            Value::Array(items) => items.iter().any(|item| {
+                let one = [item];
+                ops.iter().all(|op| op_matches(op, &one))
+            }),
+            _ => false,
+        }),
+        Op::ElemFilter(f) => leaves.iter().any(|l| match l {
+            Value::Array(items) => items
+                .iter()
+                .any(|item| matches!(item, Value::Map(_)) && matches(f, item)),
+            _ => false,
+        }),
+        Op::Mod(d, r) => leaves.iter().any(|leaf| {
+            candidates(leaf).any(|c| {
+                !matches!(c, Value::Bool(_)) && as_i64(c).is_some_and(|x| x.wrapping_rem(*d) == *r)
+            })
+        }),
+        Op::Type(names) => leaves
+            .iter()
+            .any(|leaf| candidates(leaf).any(|c| names.contains(&c.type_name()))),
+        Op::Not(ops) => !ops.iter().all(|op| op_matches(op, leaves)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::filter::parse;
+    use std::borrow::Cow;
+
+    fn map(fields: Vec<(&str, Value<'static>)>) -> Value<'static> {
+        Value::Map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.to_string()), v))
+                .collect(),
+        )
+    }
+
+    fn s(x: &str) -> Value<'static> {
+        Value::Str(Cow::Owned(x.to_string()))
+    }
+
+    #[test]
+    fn implicit_equality_arrays_and_missing() {
+        let doc = map(vec![
+            ("a", Value::Int(1)),
+            ("tags", Value::Array(vec![s("x"), s("y")])),
+            ("n", map(vec![("b", Value::Float(2.0))])),
+        ]);
+        let m = |f: Value<'static>| matches(&parse(&f).unwrap(), &doc);
+        assert!(m(map(vec![("a", Value::Float(1.0))])));
+        assert!(m(map(vec![("tags", s("y"))])));
+        assert!(m(map(vec![("n.b", Value::Int(2))])));
+        assert!(m(map(vec![("missing", Value::Null)])));
+        assert!(!m(map(vec![("a", Value::Bool(true))])));
+        assert!(m(map(vec![(
+            "a",
+            map(vec![("$gt", Value::Int(0)), ("$lt", Value::Int(2))])
+        )])));
+        assert!(!m(map(vec![("a", map(vec![("$gt", s("0"))]))])));
+        assert!(m(map(vec![("missing", map(vec![("$ne", Value::Int(1))]))])));
+        assert!(m(map(vec![("tags", map(vec![("$size", Value::Int(2))]))])));
+    }
+
+    #[test]
+    fn bad_operators_are_errors() {
+        for f in [
+            map(vec![("a", map(vec![("$bogus", Value::Int(1))]))]),
+            map(vec![("a", map(vec![("$in", Value::Int(1))]))]),
+            map(vec![(
+                "a",
+                map(vec![(
+                    "$mod",
+                    Value::Array(vec![Value::Int(0), Value::Int(1)]),
+                )]),
+            )]),
+            map(vec![("$or", Value::Array(vec![]))]),
+            map(vec![("a", map(vec![("$regex", s("(?=x)"))]))]),
+        ] {
+            assert!(parse(&f).is_err(), "{f:?}");
+        }
+    }
+}
