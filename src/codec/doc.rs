@@ -364,6 +364,33 @@ fn cmp_int_float(i: i128, f: f64) -> Ordering {
     }
 }
 
+/// Exact for magnitudes below 2^120 (and for infinities and NaN).
+fn cmp_big_float(neg: bool, mag: &[u8], f: f64) -> Ordering {
+    if f.is_nan() {
+        return Ordering::Greater;
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    if mag.len() <= 15 {
+        let m = mag.iter().fold(0i128, |a, b| (a << 8) | i128::from(*b));
+        return cmp_int_float(if neg { -m } else { m }, f);
+    }
+    let b = big_to_f64(neg, mag);
+    if b.is_infinite() {
+        return if neg {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    cmp_float(b, f)
+}
+
 fn cmp_float(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
@@ -394,8 +421,8 @@ fn cmp_num(a: Num<'_>, b: Num<'_>) -> Ordering {
                 Ordering::Less
             }
         }
-        (Big(n, m), Float(y)) => cmp_float(big_to_f64(n, m), y),
-        (Float(x), Big(n, m)) => cmp_float(x, big_to_f64(n, m)),
+        (Big(n, m), Float(y)) => cmp_big_float(n, m, y),
+        (Float(x), Big(n, m)) => cmp_big_float(n, m, x).reverse(),
         (Big(n1, m1), Big(n2, m2)) => match (n1, n2) {
             (true, false) => Ordering::Less,
             (false, true) => Ordering::Greater,

@@ -60,10 +60,13 @@ fn parse_filter(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Filter>> {
     let mut buf = Vec::new();
     msgpack::write_with(&mut buf, f, FILTER).map_err(|e| {
         Python::attach(|py| {
-            if e.is_instance_of::<PyTypeError>(py) {
-                PyErr::from(Error::Query(format!(
-                    "filter contains an unsupported value: {e}"
-                )))
+            // Values a filter cannot hold, and filters nested too deeply,
+            // are query errors here.
+            let bad_value = e.is_instance_of::<PyTypeError>(py)
+                || super::errors::invalid_argument_type(py)
+                    .is_ok_and(|t| e.is_instance(py, t.as_any()));
+            if bad_value {
+                PyErr::from(Error::Query(format!("unusable filter: {e}")))
             } else {
                 e
             }

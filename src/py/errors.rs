@@ -1,43 +1,47 @@
 //! Python exception classes and the one mapping from [`crate::Error`].
 
 use crate::error::Error;
-use pyo3::exceptions::{PyException, PyKeyError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
+/// The base class, named `Error` as Python shows it (`shoal._core.Error`).
+pub mod base {
+    pyo3::create_exception!(
+        shoal._core,
+        Error,
+        pyo3::exceptions::PyException,
+        "Base class of every shoal error."
+    );
+}
+pub use base::Error as ShoalError;
 pyo3::create_exception!(
-    _core,
-    ShoalError,
-    PyException,
-    "Base class of every shoal error."
-);
-pyo3::create_exception!(
-    _core,
+    shoal._core,
     ClosedError,
     ShoalError,
     "The store, handle, cursor, transaction or snapshot was closed."
 );
 pyo3::create_exception!(
-    _core,
+    shoal._core,
     LockedError,
     ShoalError,
     "Another process (or another open store in this one) holds the directory."
 );
 pyo3::create_exception!(
-    _core,
+    shoal._core,
     ConflictError,
     ShoalError,
     "An optimistic transaction conflicted with a concurrent commit; retry it."
 );
 pyo3::create_exception!(
-    _core,
+    shoal._core,
     CorruptionError,
     ShoalError,
     "Files on disk are damaged, truncated or not a shoal store."
 );
 pyo3::create_exception!(
-    _core,
+    shoal._core,
     StorageError,
     ShoalError,
     "An I/O or storage-engine failure."

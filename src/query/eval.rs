@@ -17,24 +17,28 @@ pub fn matches(filter: &Filter, doc: &Value<'_>) -> bool {
         Filter::Field(path, ops) => {
             let mut leaves = Vec::new();
             resolve(doc, &path.0, &mut leaves);
-            ops.iter().all(|op| op_matches(op, &leaves))
+            ops.iter().all(|op| op_matches(op, &leaves, true))
         }
     }
 }
 
-/// Collects the values the path reaches (none if it is missing).
-fn resolve<'v, 'a>(value: &'v Value<'a>, path: &[String], out: &mut Vec<&'v Value<'a>>) {
+/// A value reached by a path, or `None` where the path is missing.
+type Leaf<'v, 'a> = Option<&'v Value<'a>>;
+
+/// Collects what the path reaches: values, and `None` for each place where
+/// it is missing (the whole document, or an array element without it).
+fn resolve<'v, 'a>(value: &'v Value<'a>, path: &[String], out: &mut Vec<Leaf<'v, 'a>>) {
     let Some((head, rest)) = path.split_first() else {
-        out.push(value);
+        out.push(Some(value));
         return;
     };
     match value {
-        Value::Map(_) => {
-            if let Some(child) = value.field(head) {
-                resolve(child, rest, out);
-            }
-        }
+        Value::Map(_) => match value.field(head) {
+            Some(child) => resolve(child, rest, out),
+            None => out.push(None),
+        },
         Value::Array(items) => {
+            let before = out.len();
             if let Ok(i) = head.parse::<usize>() {
                 if let Some(item) = items.get(i) {
                     resolve(item, rest, out);
@@ -45,33 +49,38 @@ fn resolve<'v, 'a>(value: &'v Value<'a>, path: &[String], out: &mut Vec<&'v Valu
                     resolve(item, path, out);
                 }
             }
+            if out.len() == before {
+                out.push(None);
+            }
         }
-        _ => {}
+        _ => out.push(None),
     }
 }
 
-/// A leaf, or each element of an array leaf (and the array itself).
-fn candidates<'v, 'a>(leaf: &'v Value<'a>) -> impl Iterator<Item = &'v Value<'a>> {
+/// A leaf and, when `expand`, the elements of an array leaf.
+fn candidates<'v, 'a>(leaf: &'v Value<'a>, expand: bool) -> impl Iterator<Item = &'v Value<'a>> {
     let elems: &'v [Value<'a>] = match leaf {
-        Value::Array(items) => items,
+        Value::Array(items) if expand => items,
         _ => &[],
     };
     std::iter::once(leaf).chain(elems.iter())
 }
 
-fn eq_any(leaves: &[&Value<'_>], want: &Value<'_>) -> bool {
-    if leaves.is_empty() {
-        return matches!(want, Value::Null);
-    }
-    leaves
-        .iter()
-        .any(|leaf| candidates(leaf).any(|c| equal(c, want)))
+fn present<'l, 'v, 'a>(leaves: &'l [Leaf<'v, 'a>]) -> impl Iterator<Item = &'v Value<'a>> + 'l {
+    leaves.iter().filter_map(|l| *l)
 }
 
-fn regex_any(leaves: &[&Value<'_>], re: &regex::Regex) -> bool {
-    leaves
-        .iter()
-        .any(|leaf| candidates(leaf).any(|c| matches!(c, Value::Str(s) if re.is_match(s))))
+fn eq_any(leaves: &[Leaf<'_, '_>], want: &Value<'_>, expand: bool) -> bool {
+    if matches!(want, Value::Null) && leaves.iter().any(Option::is_none) {
+        return true;
+    }
+    present(leaves).any(|leaf| candidates(leaf, expand).any(|c| equal(c, want)))
+}
+
+fn regex_any(leaves: &[Leaf<'_, '_>], re: &regex::Regex, expand: bool) -> bool {
+    present(leaves).any(|leaf| {
+        candidates(leaf, expand).any(|c| matches!(c, Value::Str(s) if re.is_match(s)))
+    })
 }
 
 fn cmp_ok(c: &Value<'_>, want: &Value<'_>, op: Cmp) -> bool {
@@ -87,8 +96,9 @@ fn cmp_ok(c: &Value<'_>, want: &Value<'_>, op: Cmp) -> bool {
     }
 }
 
-fn in_any(leaves: &[&Value<'_>], values: &[Value<'_>], patterns: &[regex::Regex]) -> bool {
-    values.iter().any(|v| eq_any(leaves, v)) || patterns.iter().any(|re| regex_any(leaves, re))
+fn in_any(leaves: &[Leaf<'_, '_>], values: &[Value<'_>], patterns: &[regex::Regex], expand: bool) -> bool {
+    values.iter().any(|v| eq_any(leaves, v, expand))
+        || patterns.iter().any(|re| regex_any(leaves, re, expand))
 }
 
 fn as_i64(v: &Value<'_>) -> Option<i64> {
@@ -99,48 +109,48 @@ fn as_i64(v: &Value<'_>) -> Option<i64> {
     }
 }
 
-fn op_matches(op: &Op, leaves: &[&Value<'_>]) -> bool {
+/// `expand`: whether array leaves also stand for their elements (false
+/// inside `$elemMatch`, which already applies to one element).
+fn op_matches(op: &Op, leaves: &[Leaf<'_, '_>], expand: bool) -> bool {
     match op {
-        Op::Eq(v) => eq_any(leaves, v),
-        Op::Ne(v) => !eq_any(leaves, v),
+        Op::Eq(v) => eq_any(leaves, v, expand),
+        Op::Ne(v) => !eq_any(leaves, v, expand),
         Op::Cmp(v, c) => {
-            if leaves.is_empty() {
-                return matches!(v, Value::Null) && matches!(c, Cmp::Gte | Cmp::Lte);
+            if matches!(v, Value::Null)
+                && matches!(c, Cmp::Gte | Cmp::Lte)
+                && leaves.iter().any(Option::is_none)
+            {
+                return true;
             }
-            leaves
-                .iter()
-                .any(|leaf| candidates(leaf).any(|x| cmp_ok(x, v, *c)))
+            present(leaves).any(|leaf| candidates(leaf, expand).any(|x| cmp_ok(x, v, *c)))
         }
-        Op::In(values, patterns) => in_any(leaves, values, patterns),
-        Op::Nin(values, patterns) => !in_any(leaves, values, patterns),
-        Op::Exists(want) => leaves.is_empty() != *want,
-        Op::Regex(re) => regex_any(leaves, re),
-        Op::Size(n) => leaves
-            .iter()
-            .any(|l| matches!(l, Value::Array(items) if items.len() == *n)),
-        Op::All(values) => !values.is_empty() && values.iter().all(|v| eq_any(leaves, v)),
-        Op::ElemOps(ops) => leaves.iter().any(|l| match l {
+        Op::In(values, patterns) => in_any(leaves, values, patterns, expand),
+        Op::Nin(values, patterns) => !in_any(leaves, values, patterns, expand),
+        Op::Exists(want) => present(leaves).next().is_some() == *want,
+        Op::Regex(re) => regex_any(leaves, re, expand),
+        Op::Size(n) => present(leaves).any(|l| matches!(l, Value::Array(items) if items.len() == *n)),
+        Op::All(values) => !values.is_empty() && values.iter().all(|v| eq_any(leaves, v, expand)),
+        Op::ElemOps(ops) => present(leaves).any(|l| match l {
             Value::Array(items) => items.iter().any(|item| {
-                let one = [item];
-                ops.iter().all(|op| op_matches(op, &one))
+                let one = [Some(item)];
+                ops.iter().all(|op| op_matches(op, &one, false))
             }),
             _ => false,
         }),
-        Op::ElemFilter(f) => leaves.iter().any(|l| match l {
+        Op::ElemFilter(f) => present(leaves).any(|l| match l {
             Value::Array(items) => items
                 .iter()
                 .any(|item| matches!(item, Value::Map(_)) && matches(f, item)),
             _ => false,
         }),
-        Op::Mod(d, r) => leaves.iter().any(|leaf| {
-            candidates(leaf).any(|c| {
+        Op::Mod(d, r) => present(leaves).any(|leaf| {
+            candidates(leaf, expand).any(|c| {
                 !matches!(c, Value::Bool(_)) && as_i64(c).is_some_and(|x| x.wrapping_rem(*d) == *r)
             })
         }),
-        Op::Type(names) => leaves
-            .iter()
-            .any(|leaf| candidates(leaf).any(|c| names.contains(&c.type_name()))),
-        Op::Not(ops) => !ops.iter().all(|op| op_matches(op, leaves)),
+        Op::Type(names) => present(leaves)
+            .any(|leaf| candidates(leaf, expand).any(|c| names.contains(&c.type_name()))),
+        Op::Not(ops) => !ops.iter().all(|op| op_matches(op, leaves, expand)),
     }
 }
 
