@@ -7,6 +7,7 @@
 //! size, floats, Decimals) compare numerically; NaN is below every number
 //! and equal to itself. Datetimes compare by instant (naive ones as UTC).
 
+use super::number::{Exact, Limbs};
 use crate::error::{Error, Result};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -312,37 +313,39 @@ impl<'a> Value<'a> {
     }
 }
 
-enum Num<'x> {
+enum Num {
     Int(i128),
-    Big(bool, &'x [u8]),
     Float(f64),
+    /// A big int or a Decimal: compared exactly through `number::Exact`.
+    Other,
 }
 
-fn num<'x>(v: &'x Value<'_>) -> Option<Num<'x>> {
+fn num(v: &Value<'_>) -> Option<Num> {
     match v {
         Value::Int(i) => Some(Num::Int(*i)),
-        Value::BigInt(n, m) => Some(Num::Big(*n, m)),
         Value::Float(f) => Some(Num::Float(*f)),
-        Value::Decimal(s) => Some(Num::Float(decimal_to_f64(s))),
+        Value::BigInt(..) | Value::Decimal(_) => Some(Num::Other),
         _ => None,
     }
 }
 
-fn decimal_to_f64(s: &str) -> f64 {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "nan" | "-nan" | "snan" | "-snan" => f64::NAN,
-        "infinity" | "inf" => f64::INFINITY,
-        "-infinity" | "-inf" => f64::NEG_INFINITY,
-        t => t.parse().unwrap_or(f64::NAN),
-    }
+/// The exact form of a number value (`None` for non-numbers).
+pub fn exact(v: &Value<'_>) -> Option<Exact> {
+    Some(match v {
+        Value::Int(i) => Exact::from_i128(*i),
+        Value::Float(f) => Exact::from_f64(*f),
+        Value::BigInt(neg, mag) => Exact::from_int(*neg, &Limbs::from_be_bytes(mag)),
+        Value::Decimal(s) => Exact::from_decimal_str(s).unwrap_or(Exact::NaN),
+        _ => return None,
+    })
 }
 
-fn big_to_f64(neg: bool, mag: &[u8]) -> f64 {
-    let v = mag.iter().fold(0f64, |a, b| a * 256.0 + f64::from(*b));
-    if neg {
-        -v
-    } else {
-        v
+/// Whether a value is a NaN float or Decimal.
+pub fn is_nan(v: &Value<'_>) -> bool {
+    match v {
+        Value::Float(f) => f.is_nan(),
+        Value::Decimal(_) => exact(v).is_some_and(|e| e.is_nan()),
+        _ => false,
     }
 }
 
@@ -364,33 +367,6 @@ fn cmp_int_float(i: i128, f: f64) -> Ordering {
     }
 }
 
-/// Exact for magnitudes below 2^120 (and for infinities and NaN).
-fn cmp_big_float(neg: bool, mag: &[u8], f: f64) -> Ordering {
-    if f.is_nan() {
-        return Ordering::Greater;
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
-    }
-    if mag.len() <= 15 {
-        let m = mag.iter().fold(0i128, |a, b| (a << 8) | i128::from(*b));
-        return cmp_int_float(if neg { -m } else { m }, f);
-    }
-    let b = big_to_f64(neg, mag);
-    if b.is_infinite() {
-        return if neg {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
-    }
-    cmp_float(b, f)
-}
-
 fn cmp_float(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
@@ -400,40 +376,16 @@ fn cmp_float(a: f64, b: f64) -> Ordering {
     }
 }
 
-fn cmp_num(a: Num<'_>, b: Num<'_>) -> Ordering {
+fn cmp_num(a: Num, b: Num, va: &Value<'_>, vb: &Value<'_>) -> Ordering {
     use Num::*;
     match (a, b) {
         (Int(x), Int(y)) => x.cmp(&y),
         (Int(x), Float(y)) => cmp_int_float(x, y),
         (Float(x), Int(y)) => cmp_int_float(y, x).reverse(),
         (Float(x), Float(y)) => cmp_float(x, y),
-        (Big(n, _), Int(_)) => {
-            if n {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            }
-        }
-        (Int(_), Big(n, _)) => {
-            if n {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            }
-        }
-        (Big(n, m), Float(y)) => cmp_big_float(n, m, y),
-        (Float(x), Big(n, m)) => cmp_big_float(n, m, x).reverse(),
-        (Big(n1, m1), Big(n2, m2)) => match (n1, n2) {
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-            (neg, _) => {
-                let o = m1.len().cmp(&m2.len()).then_with(|| m1.cmp(m2));
-                if neg {
-                    o.reverse()
-                } else {
-                    o
-                }
-            }
+        _ => match (exact(va), exact(vb)) {
+            (Some(x), Some(y)) => x.compare(&y),
+            _ => Ordering::Equal,
         },
     }
 }
@@ -448,8 +400,13 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Str(x), Value::Str(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        // Binary: by length, then subtype (bytes 0, UUID 4), then content.
         (Value::Bytes(x) | Value::Uuid(x), Value::Bytes(y) | Value::Uuid(y)) => {
-            x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            let subtype = |v: &Value<'_>| u8::from(matches!(v, Value::Uuid(_)));
+            x.len()
+                .cmp(&y.len())
+                .then(subtype(a).cmp(&subtype(b)))
+                .then_with(|| x.cmp(y))
         }
         (Value::DateTime(..), Value::DateTime(..)) => a.instant().cmp(&b.instant()),
         (Value::Regex(f1, p1), Value::Regex(f2, p2)) => p1.cmp(p2).then(f1.cmp(f2)),
@@ -472,7 +429,7 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Ordering {
             x.len().cmp(&y.len())
         }
         _ => match (num(a), num(b)) {
-            (Some(x), Some(y)) => cmp_num(x, y),
+            (Some(x), Some(y)) => cmp_num(x, y, a, b),
             _ => Ordering::Equal,
         },
     }

@@ -3,3 +3,4 @@
 
 pub mod doc;
 pub mod key;
+pub mod number;

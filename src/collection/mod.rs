@@ -152,6 +152,9 @@ impl Collection {
         limit: Option<usize>,
     ) -> Result<Vec<Slice>> {
         let mut out = Vec::new();
+        if limit == Some(0) {
+            return Ok(out);
+        }
         let mut skipped = 0usize;
         self.scan(|v| {
             let matched = match filter {
@@ -229,10 +232,18 @@ fn write_key_value(w: &mut KeyWriter<'_>, v: &Value<'_>, field: &str) -> Result<
         Value::Float(f) => w.f64(*f),
         Value::Str(s) => w.str(s),
         Value::Bytes(b) => w.bytes(b),
+        // Tuples (stored as lists) key as tuples, like the KV "any" codec.
+        Value::Array(items) => {
+            w.begin_tuple();
+            for item in items {
+                write_key_value(w, item, field)?;
+            }
+            w.end_tuple();
+        }
         other => {
             return Err(Error::Type(format!(
-                "primary-key field {field:?} must be None, bool, int, float, str or bytes, \
-                 not {}",
+                "primary-key field {field:?} must be None, bool, int, float, str, bytes \
+                 or a tuple of those, not {}",
                 other.type_name()
             )))
         }

@@ -85,6 +85,29 @@ pub struct PyCollection {
     store_obj: Py<PyStore>,
 }
 
+/// Key fields must be scalars or tuples of them; a list (stored the same
+/// way as a tuple) is refused, as a dict refuses it as a key.
+fn check_key_value(field: &str, v: &Bound<'_, PyAny>) -> PyResult<()> {
+    use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt};
+    if v.is_none()
+        || v.is_instance_of::<PyBool>()
+        || v.is_instance_of::<PyInt>()
+        || v.is_instance_of::<PyFloat>()
+        || v.is_instance_of::<PyString>()
+        || v.is_instance_of::<PyBytes>()
+    {
+        return Ok(());
+    }
+    if let Ok(t) = v.cast::<PyTuple>() {
+        return t.iter().try_for_each(|item| check_key_value(field, &item));
+    }
+    Err(PyTypeError::new_err(format!(
+        "primary-key field {field:?} must be None, bool, int, float, str, bytes or a tuple \
+         of those, not {}",
+        v.get_type().name()?
+    )))
+}
+
 impl PyCollection {
     /// Encodes a document; with key `("_id",)` a missing `_id` is generated
     /// (into a copy: the caller's dict is not changed).
@@ -92,6 +115,11 @@ impl PyCollection {
         let Ok(d) = doc.cast::<PyDict>() else {
             return Err(PyTypeError::new_err("a document must be a dict"));
         };
+        for field in &self.coll.key_fields {
+            if let Some(v) = d.get_item(field)? {
+                check_key_value(field, &v)?;
+            }
+        }
         let mut buf = Vec::with_capacity(128);
         if self.coll.key_fields.len() == 1
             && self.coll.key_fields[0] == "_id"

@@ -5,7 +5,8 @@
 //! type class; negations (`$ne`, `$nin`, `$not`) are the complement.
 
 use super::filter::{Cmp, Filter, Op};
-use crate::codec::doc::{compare, equal, Value};
+use crate::codec::doc::{compare, equal, is_nan, Value};
+use crate::codec::number::Limbs;
 use std::cmp::Ordering;
 
 /// Whether `doc` matches `filter`.
@@ -78,14 +79,18 @@ fn eq_any(leaves: &[Leaf<'_, '_>], want: &Value<'_>, expand: bool) -> bool {
 }
 
 fn regex_any(leaves: &[Leaf<'_, '_>], re: &regex::Regex, expand: bool) -> bool {
-    present(leaves).any(|leaf| {
-        candidates(leaf, expand).any(|c| matches!(c, Value::Str(s) if re.is_match(s)))
-    })
+    present(leaves)
+        .any(|leaf| candidates(leaf, expand).any(|c| matches!(c, Value::Str(s) if re.is_match(s))))
 }
 
 fn cmp_ok(c: &Value<'_>, want: &Value<'_>, op: Cmp) -> bool {
     if c.type_rank() != want.type_rank() {
         return false;
+    }
+    // NaN is ordered below every number for sorting, but a range never
+    // matches it (as in MongoDB): only NaN >= NaN and NaN <= NaN hold.
+    if is_nan(c) || is_nan(want) {
+        return is_nan(c) && is_nan(want) && matches!(op, Cmp::Gte | Cmp::Lte);
     }
     let o = compare(c, want);
     match op {
@@ -96,15 +101,27 @@ fn cmp_ok(c: &Value<'_>, want: &Value<'_>, op: Cmp) -> bool {
     }
 }
 
-fn in_any(leaves: &[Leaf<'_, '_>], values: &[Value<'_>], patterns: &[regex::Regex], expand: bool) -> bool {
+fn in_any(
+    leaves: &[Leaf<'_, '_>],
+    values: &[Value<'_>],
+    patterns: &[regex::Regex],
+    expand: bool,
+) -> bool {
     values.iter().any(|v| eq_any(leaves, v, expand))
         || patterns.iter().any(|re| regex_any(leaves, re, expand))
 }
 
-fn as_i64(v: &Value<'_>) -> Option<i64> {
+/// `x % d` with the sign of `x` (truncated, as MongoDB), for ints of any
+/// size and floats (truncated first); `None` for other values.
+fn remainder(v: &Value<'_>, d: i64) -> Option<i128> {
+    let d128 = i128::from(d);
     match v {
-        Value::Int(i) => i64::try_from(*i).ok(),
-        Value::Float(f) if f.is_finite() => Some(f.trunc() as i64),
+        Value::Int(i) => Some(i % d128),
+        Value::Float(f) if f.is_finite() && f.abs() < 1.0e38 => Some((f.trunc() as i128) % d128),
+        Value::BigInt(neg, mag) => {
+            let r = i128::from(Limbs::from_be_bytes(mag).divmod_small(d.unsigned_abs()));
+            Some(if *neg { -r } else { r })
+        }
         _ => None,
     }
 }
@@ -128,7 +145,9 @@ fn op_matches(op: &Op, leaves: &[Leaf<'_, '_>], expand: bool) -> bool {
         Op::Nin(values, patterns) => !in_any(leaves, values, patterns, expand),
         Op::Exists(want) => present(leaves).next().is_some() == *want,
         Op::Regex(re) => regex_any(leaves, re, expand),
-        Op::Size(n) => present(leaves).any(|l| matches!(l, Value::Array(items) if items.len() == *n)),
+        Op::Size(n) => {
+            present(leaves).any(|l| matches!(l, Value::Array(items) if items.len() == *n))
+        }
         Op::All(values) => !values.is_empty() && values.iter().all(|v| eq_any(leaves, v, expand)),
         Op::ElemOps(ops) => present(leaves).any(|l| match l {
             Value::Array(items) => items.iter().any(|item| {
@@ -144,9 +163,7 @@ fn op_matches(op: &Op, leaves: &[Leaf<'_, '_>], expand: bool) -> bool {
             _ => false,
         }),
         Op::Mod(d, r) => present(leaves).any(|leaf| {
-            candidates(leaf, expand).any(|c| {
-                !matches!(c, Value::Bool(_)) && as_i64(c).is_some_and(|x| x.wrapping_rem(*d) == *r)
-            })
+            candidates(leaf, expand).any(|c| remainder(c, *d).is_some_and(|x| x == i128::from(*r)))
         }),
         Op::Type(names) => present(leaves)
             .any(|leaf| candidates(leaf, expand).any(|c| names.contains(&c.type_name()))),
