@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import ItemsView, KeysView, Mapping, MutableMapping, ValuesView
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from . import _core
 from ._core import (
@@ -73,6 +73,7 @@ __all__ = [
     "Store",
     "Transaction",
     "TxKV",
+    "UpdateResult",
     "decode_key",
     "encode_key",
     "open",
@@ -166,6 +167,17 @@ class KV(_ViewsMixin, _core.KV, MutableMapping):  # type: ignore[misc, type-arg]
         return f"<shoal.KV {self.name!r} key={self.key_codec!r} value={self.value_codec!r}>"
 
 
+class UpdateResult(NamedTuple):
+    """What :meth:`Collection.update` did."""
+
+    matched: int
+    """Documents that matched the filter."""
+    modified: int
+    """Documents actually changed (an update to equal values changes nothing)."""
+    upserted_key: Any
+    """Key of the document inserted by an upsert, else ``None``."""
+
+
 class Collection(_core.Collection):
     """Documents (dicts) under a primary key, queried with MongoDB filters.
 
@@ -176,6 +188,26 @@ class Collection(_core.Collection):
     """
 
     __slots__ = ()
+
+    def update(
+        self,
+        filter: dict[str, Any] | None,  # noqa: A002 - MongoDB's name
+        update: dict[str, Any],
+        *,
+        multi: bool = False,
+        upsert: bool = False,
+    ) -> UpdateResult:
+        """Apply ``update`` to the first matching document (every one with ``multi``).
+
+        ``update`` holds MongoDB update operators (``$set``, ``$unset``,
+        ``$inc``, ``$mul``, ``$min``, ``$max``, ``$rename``, ``$push`` and
+        ``$addToSet`` with ``$each``, ``$pull``, ``$pop``, ``$currentDate``)
+        or is a replacement document. All changes commit atomically; an
+        error (say ``$inc`` on a string) changes nothing. With ``upsert`` and
+        no match, a document built from the filter's equality fields and the
+        update is inserted.
+        """
+        return UpdateResult(*super().update(filter, update, multi=multi, upsert=upsert))
 
     def __repr__(self) -> str:
         return f"<shoal.Collection {self.name!r} key={self.key!r}>"

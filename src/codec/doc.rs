@@ -230,6 +230,83 @@ fn ext(ty: i8, body: &[u8]) -> Result<Value<'_>> {
     })
 }
 
+/// Appends the MessagePack encoding of `v` (the inverse of [`parse`]).
+pub fn encode(v: &Value<'_>, buf: &mut Vec<u8>) {
+    use rmp::encode as enc;
+    // Writing into a Vec cannot fail.
+    match v {
+        Value::Null => {
+            let _ = enc::write_nil(buf);
+        }
+        Value::Bool(b) => {
+            let _ = enc::write_bool(buf, *b);
+        }
+        Value::Int(i) => {
+            if let Ok(x) = i64::try_from(*i) {
+                let _ = enc::write_sint(buf, x);
+            } else if let Ok(x) = u64::try_from(*i) {
+                let _ = enc::write_uint(buf, x);
+            } else {
+                let mag = i.unsigned_abs().to_be_bytes();
+                let first = mag.iter().position(|b| *b != 0).unwrap_or(mag.len());
+                let mut payload = vec![u8::from(*i < 0)];
+                payload.extend_from_slice(&mag[first..]);
+                ext_out(buf, EXT_BIGINT, &payload);
+            }
+        }
+        Value::BigInt(neg, mag) => {
+            let mut payload = vec![u8::from(*neg)];
+            payload.extend_from_slice(mag);
+            ext_out(buf, EXT_BIGINT, &payload);
+        }
+        Value::Float(f) => {
+            let _ = enc::write_f64(buf, *f);
+        }
+        Value::Decimal(s) => ext_out(buf, EXT_DECIMAL, s.as_bytes()),
+        Value::Str(s) => {
+            let _ = enc::write_str(buf, s);
+        }
+        Value::Bytes(b) => {
+            let _ = enc::write_bin(buf, b);
+        }
+        Value::Uuid(b) => ext_out(buf, EXT_UUID, b),
+        Value::DateTime(wall, off) => {
+            let mut payload = wall.to_be_bytes().to_vec();
+            match off {
+                None => payload.push(0),
+                Some(o) => {
+                    payload.push(1);
+                    payload.extend_from_slice(&o.to_be_bytes());
+                }
+            }
+            ext_out(buf, EXT_DATETIME, &payload);
+        }
+        Value::Regex(f, p) => {
+            let mut payload = vec![*f];
+            payload.extend_from_slice(p.as_bytes());
+            ext_out(buf, EXT_REGEX, &payload);
+        }
+        Value::Array(items) => {
+            let _ = enc::write_array_len(buf, items.len() as u32);
+            for i in items {
+                encode(i, buf);
+            }
+        }
+        Value::Map(fields) => {
+            let _ = enc::write_map_len(buf, fields.len() as u32);
+            for (k, v) in fields {
+                let _ = enc::write_str(buf, k);
+                encode(v, buf);
+            }
+        }
+    }
+}
+
+fn ext_out(buf: &mut Vec<u8>, ty: i8, payload: &[u8]) {
+    let _ = rmp::encode::write_ext_meta(buf, payload.len() as u32, ty);
+    buf.extend_from_slice(payload);
+}
+
 /// Reads one encoded document or value.
 pub fn parse(data: &[u8]) -> Result<Value<'_>> {
     let mut r = Reader { data, pos: 0 };

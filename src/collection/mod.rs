@@ -9,6 +9,7 @@ use crate::codec::key::{Key, KeyWriter};
 use crate::engine::catalog::SpaceConfig;
 use crate::engine::{SpaceId, Store};
 use crate::error::{Error, Result};
+use crate::query::update::{self, Update};
 use crate::query::{self, Filter};
 use fjall::Slice;
 use std::ops::Bound;
@@ -171,6 +172,93 @@ impl Collection {
             Ok(limit.is_none_or(|l| out.len() < l))
         })?;
         Ok(out)
+    }
+
+    /// Applies `update` to the first (or, with `multi`, every) matching
+    /// document, atomically; with `upsert` and no match, inserts the
+    /// filter's equality fields updated by `update`. Returns (matched,
+    /// modified, encoded key of the upserted document).
+    pub fn update(
+        &self,
+        filter: Option<&Filter>,
+        update: &Update,
+        multi: bool,
+        upsert: bool,
+        default_id: Option<Value<'static>>,
+    ) -> Result<(usize, usize, Option<Vec<u8>>)> {
+        let mut matched = 0usize;
+        let modified = self.store.rewrite(self.space, |_, raw| {
+            let value = doc::parse(raw)?;
+            if let Some(f) = filter {
+                if !query::matches(f, &value) {
+                    return Ok((None, true));
+                }
+            }
+            matched += 1;
+            let mut owned = value.into_owned();
+            update::apply(update, &mut owned, &self.key_fields)?;
+            let mut buf = Vec::with_capacity(raw.len() + 16);
+            doc::encode(&owned, &mut buf);
+            if buf.len() > MAX_DOCUMENT_SIZE {
+                return Err(Error::InvalidArgument(format!(
+                    "updated document is {} bytes; the limit is {MAX_DOCUMENT_SIZE}",
+                    buf.len()
+                )));
+            }
+            let change = (buf.as_slice() != raw).then_some(Some(buf));
+            Ok((change, multi))
+        })?;
+        if matched > 0 {
+            return Ok((matched, modified, None));
+        }
+        if !upsert {
+            return Ok((0, 0, None));
+        }
+        let mut base = update::seed_from_filter(filter);
+        // A replacement takes the place of the seed; keys come from either.
+        let seed_keys: Vec<(String, Value<'static>)> = self
+            .key_fields
+            .iter()
+            .filter_map(|f| base.field(f).map(|v| (f.clone(), v.clone())))
+            .collect();
+        if let Update::Replace(new) = update {
+            base = new.clone();
+            if let Value::Map(fields) = &mut base {
+                for (f, v) in seed_keys {
+                    if !fields.iter().any(|(k, _)| *k == f) {
+                        fields.push((std::borrow::Cow::Owned(f), v));
+                    }
+                }
+            }
+        } else {
+            // Operators may set key fields of the new document freely.
+            update::apply(update, &mut base, &[])?;
+        }
+        if let (Some(id), Value::Map(fields)) = (default_id, &mut base) {
+            if !fields.iter().any(|(k, _)| k == "_id") {
+                fields.insert(0, (std::borrow::Cow::Borrowed("_id"), id));
+            }
+        }
+        let mut buf = Vec::new();
+        doc::encode(&base, &mut buf);
+        let (key, data) = self.prepare(buf)?;
+        self.insert_many(&[(key.clone(), data)])?;
+        Ok((0, 0, Some(key)))
+    }
+
+    /// Deletes the matching documents (all, or the first one); how many.
+    pub fn delete_where(&self, filter: Option<&Filter>, multi: bool) -> Result<usize> {
+        self.store.rewrite(self.space, |_, raw| {
+            let hit = match filter {
+                None => true,
+                Some(f) => query::matches(f, &doc::parse(raw)?),
+            };
+            Ok(if hit {
+                (Some(None), multi)
+            } else {
+                (None, true)
+            })
+        })
     }
 
     /// Number of matching documents.

@@ -347,6 +347,62 @@ impl PyCollection {
         }
     }
 
+    /// Applies `update` (operators such as `$set`/`$inc`, or a replacement
+    /// document) to the first matching document, or every one with
+    /// `multi`, atomically; with `upsert` and no match, inserts a new one.
+    /// Returns `(matched, modified, upserted_key_or_None)`.
+    #[pyo3(signature = (filter, update, *, multi = false, upsert = false))]
+    fn update<'py>(
+        &self,
+        py: Python<'py>,
+        filter: Option<&Bound<'py, PyAny>>,
+        update: &Bound<'py, PyAny>,
+        multi: bool,
+        upsert: bool,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let f = parse_filter(filter)?;
+        if !update.is_instance_of::<PyDict>() {
+            return Err(Error::Query("an update must be a dict".into()).into());
+        }
+        let mut buf = Vec::new();
+        msgpack::write_with(&mut buf, update, DOCUMENT)?;
+        let parsed = crate::query::update::parse(&doc::parse(&buf)?)?;
+        let default_id = (upsert && self.coll.key_fields == ["_id"])
+            .then(|| doc::Value::Str(new_object_id().into()));
+        let coll = &self.coll;
+        let (matched, modified, upserted) =
+            py.detach(|| coll.update(f.as_ref(), &parsed, multi, upsert, default_id))?;
+        let key = match upserted {
+            Some(k) => self.decode_key(py, &k)?,
+            None => py.None().into_bound(py),
+        };
+        PyTuple::new(
+            py,
+            [
+                matched.into_pyobject(py)?.into_any(),
+                modified.into_pyobject(py)?.into_any(),
+                key,
+            ],
+        )
+    }
+
+    /// Deletes every matching document (all of them when `filter` is
+    /// `None`), atomically; returns how many.
+    #[pyo3(signature = (filter = None))]
+    fn delete_many(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+        let f = parse_filter(filter)?;
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.delete_where(f.as_ref(), true))?)
+    }
+
+    /// Deletes the first matching document; whether there was one.
+    #[pyo3(signature = (filter = None))]
+    fn delete_one(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let f = parse_filter(filter)?;
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.delete_where(f.as_ref(), false))? > 0)
+    }
+
     /// Number of matching documents.
     #[pyo3(signature = (filter = None))]
     fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {

@@ -1,8 +1,10 @@
 //! The query layer: one filter AST ([`filter`]), parsed from MongoDB filter
-//! documents, and its evaluator over decoded documents ([`eval`]).
+//! documents, its evaluator over decoded documents ([`eval`]), and update
+//! documents ([`update`]).
 
 pub mod eval;
 pub mod filter;
+pub mod update;
 
 pub use eval::matches;
 pub use filter::{parse, Filter};
