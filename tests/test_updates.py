@@ -62,7 +62,8 @@ def test_rename_and_current_date(coll):
     coll.update({"_id": 3}, {"$rename": {"name": "full_name"}, "$currentDate": {"seen": True}})
     doc = coll.get(3)
     assert "name" not in doc and doc["full_name"] == "grace"
-    assert isinstance(doc["seen"], datetime.datetime) and doc["seen"].utcoffset() == datetime.timedelta(0)
+    assert isinstance(doc["seen"], datetime.datetime)
+    assert doc["seen"].utcoffset() == datetime.timedelta(0)
 
 
 def test_multi_updates_every_match_atomically(coll):
