@@ -180,9 +180,22 @@ class Collection:
     def __len__(self) -> int: ...
     def __iter__(self) -> Cursor: ...
     def find(
-        self, filter: dict[str, Any] | None = None, *, skip: int = 0, limit: int | None = None
+        self,
+        filter: dict[str, Any] | None = None,
+        *,
+        projection: dict[str, Any] | list[str] | None = None,
+        sort: str | dict[str, int] | list[tuple[str, int]] | None = None,
+        skip: int = 0,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]: ...
-    def find_one(self, filter: dict[str, Any] | None = None) -> dict[str, Any] | None: ...
+    def find_one(
+        self,
+        filter: dict[str, Any] | None = None,
+        *,
+        projection: dict[str, Any] | list[str] | None = None,
+        sort: str | dict[str, int] | list[tuple[str, int]] | None = None,
+    ) -> dict[str, Any] | None: ...
+    def distinct(self, field: str, filter: dict[str, Any] | None = None) -> list[Any]: ...
     def count(self, filter: dict[str, Any] | None = None) -> int: ...
     def update(
         self,

@@ -9,6 +9,7 @@ use crate::codec::key::{Key, KeyWriter};
 use crate::engine::catalog::SpaceConfig;
 use crate::engine::{SpaceId, Store};
 use crate::error::{Error, Result};
+use crate::query::shape::{Projection, Sort};
 use crate::query::update::{self, Update};
 use crate::query::{self, Filter};
 use fjall::Slice;
@@ -19,6 +20,21 @@ use std::sync::Arc;
 pub const KIND: &str = "doc";
 /// Largest accepted encoded document.
 pub const MAX_DOCUMENT_SIZE: usize = 16 * 1024 * 1024;
+
+/// What `find` returns: filter, order, window and shape.
+#[derive(Default)]
+pub struct Find<'q> {
+    /// Documents to match (`None`: all).
+    pub filter: Option<&'q Filter>,
+    /// Result order (`None`: primary-key order).
+    pub sort: Option<&'q Sort>,
+    /// Fields to keep or drop.
+    pub projection: Option<&'q Projection>,
+    /// Matches to skip.
+    pub skip: usize,
+    /// Most results.
+    pub limit: Option<usize>,
+}
 
 /// One collection of one store.
 pub struct Collection {
@@ -144,34 +160,95 @@ impl Collection {
         Ok(self.store.take(self.space, key)?.is_some())
     }
 
-    /// Scans in key order, returning the matching encoded documents after
-    /// skipping `skip` of them, at most `limit`.
-    pub fn find(
-        &self,
-        filter: Option<&Filter>,
-        skip: usize,
-        limit: Option<usize>,
-    ) -> Result<Vec<Slice>> {
-        let mut out = Vec::new();
-        if limit == Some(0) {
+    /// The matching encoded documents: in key order (or `sort` order),
+    /// after skipping `skip`, at most `limit`, each projected if asked.
+    pub fn find(&self, q: &Find<'_>) -> Result<Vec<Slice>> {
+        let mut out: Vec<Slice> = Vec::new();
+        if q.limit == Some(0) {
             return Ok(out);
         }
+        // Without a sort, skip and limit apply while scanning.
+        let stop_early = q.sort.is_none();
         let mut skipped = 0usize;
         self.scan(|v| {
-            let matched = match filter {
+            let matched = match q.filter {
                 None => true,
                 Some(f) => query::matches(f, &doc::parse(v)?),
             };
             if matched {
-                if skipped < skip {
+                if stop_early && skipped < q.skip {
                     skipped += 1;
                 } else {
                     out.push(v.clone());
                 }
             }
-            Ok(limit.is_none_or(|l| out.len() < l))
+            Ok(!stop_early || q.limit.is_none_or(|l| out.len() < l))
         })?;
+        if let Some(sort) = q.sort {
+            let parsed = out
+                .iter()
+                .map(|v| doc::parse(v))
+                .collect::<Result<Vec<_>>>()?;
+            let mut order: Vec<usize> = (0..out.len()).collect();
+            // Stable: ties keep primary-key order.
+            order.sort_by(|&i, &j| sort.compare(&parsed[i], &parsed[j]));
+            let end = q
+                .limit
+                .map_or(order.len(), |l| (q.skip + l).min(order.len()));
+            let picked: Vec<Slice> = order
+                .get(q.skip.min(order.len())..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|&i| out[i].clone())
+                .collect();
+            out = picked;
+        }
+        if let Some(p) = q.projection {
+            out = out
+                .iter()
+                .map(|v| {
+                    let mut buf = Vec::with_capacity(v.len());
+                    doc::encode(&p.apply(&doc::parse(v)?), &mut buf);
+                    Ok(Slice::from(buf))
+                })
+                .collect::<Result<Vec<_>>>()?;
+        }
         Ok(out)
+    }
+
+    /// The distinct values of `path` among matching documents (list values
+    /// contribute their elements), in the total order, encoded.
+    pub fn distinct(&self, path: &[String], filter: Option<&Filter>) -> Result<Vec<Vec<u8>>> {
+        let mut values: Vec<Value<'static>> = Vec::new();
+        self.scan(|v| {
+            let d = doc::parse(v)?;
+            if filter.is_none_or(|f| query::matches(f, &d)) {
+                let mut cur = Some(&d);
+                for comp in path {
+                    cur = cur.and_then(|c| c.field(comp));
+                }
+                match cur {
+                    Some(Value::Array(items)) => {
+                        values.extend(items.iter().map(|i| i.clone().into_owned()))
+                    }
+                    Some(other) => values.push(other.clone().into_owned()),
+                    None => {}
+                }
+            }
+            Ok(true)
+        })?;
+        values.sort_by(doc::compare);
+        values.dedup_by(|a, b| {
+            doc::compare(a, b) == std::cmp::Ordering::Equal && a.type_name() == b.type_name()
+        });
+        Ok(values
+            .iter()
+            .map(|v| {
+                let mut buf = Vec::new();
+                doc::encode(v, &mut buf);
+                buf
+            })
+            .collect())
     }
 
     /// Applies `update` to the first (or, with `multi`, every) matching

@@ -7,9 +7,10 @@ use super::convert::value::ValueCodec;
 use super::cursor::{PyCursor, Yield};
 use super::store::PyStore;
 use crate::codec::doc;
-use crate::collection::Collection;
+use crate::collection::{Collection, Find};
 use crate::engine::{Cursor, RangeSpec, Source};
 use crate::error::Error;
+use crate::query::shape::{Projection, Sort};
 use crate::query::{self, Filter};
 use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::prelude::*;
@@ -75,6 +76,51 @@ fn parse_filter(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Filter>> {
     let value = doc::parse(&buf)?;
     let parsed = query::parse(&value)?;
     Ok(Some(parsed))
+}
+
+/// `sort`: a field name, a dict `{field: 1 | -1}` or pairs `[(field, dir)]`.
+fn parse_sort(sort: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Sort>> {
+    let Some(s) = sort.filter(|s| !s.is_none()) else {
+        return Ok(None);
+    };
+    let py = s.py();
+    let pairs = PyList::empty(py);
+    if s.is_instance_of::<PyString>() {
+        pairs.append((s, 1))?;
+    } else if let Ok(d) = s.cast::<PyDict>() {
+        for (k, v) in d.iter() {
+            pairs.append((k, v))?;
+        }
+    } else {
+        for item in s.try_iter()? {
+            pairs.append(item?)?;
+        }
+    }
+    let mut buf = Vec::new();
+    msgpack::write_with(&mut buf, pairs.as_any(), FILTER)
+        .map_err(|e| PyErr::from(Error::Query(format!("unusable sort: {e}"))))?;
+    Ok(Some(Sort::parse(&doc::parse(&buf)?)?))
+}
+
+/// `projection`: a dict `{field: 1 | 0}` or a list of fields to keep.
+fn parse_projection(projection: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Projection>> {
+    let Some(p) = projection.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    let py = p.py();
+    let spec = if p.is_instance_of::<PyDict>() {
+        p.clone()
+    } else {
+        let d = PyDict::new(py);
+        for field in p.try_iter()? {
+            d.set_item(field?, 1)?;
+        }
+        d.into_any()
+    };
+    let mut buf = Vec::new();
+    msgpack::write_with(&mut buf, &spec, FILTER)
+        .map_err(|e| PyErr::from(Error::Query(format!("unusable projection: {e}"))))?;
+    Ok(Some(Projection::parse(&doc::parse(&buf)?)?))
 }
 
 /// A collection of documents (see `shoal.Collection`).
@@ -316,18 +362,30 @@ impl PyCollection {
         ))
     }
 
-    /// Matching documents in primary-key order, after `skip`, at most `limit`.
-    #[pyo3(signature = (filter = None, *, skip = 0, limit = None))]
+    /// Matching documents: in primary-key order or by `sort`, after
+    /// `skip`, at most `limit`, shaped by `projection`.
+    #[pyo3(signature = (filter = None, *, projection = None, sort = None, skip = 0, limit = None))]
     fn find<'py>(
         &self,
         py: Python<'py>,
         filter: Option<&Bound<'py, PyAny>>,
+        projection: Option<&Bound<'py, PyAny>>,
+        sort: Option<&Bound<'py, PyAny>>,
         skip: usize,
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyList>> {
         let f = parse_filter(filter)?;
+        let s = parse_sort(sort)?;
+        let p = parse_projection(projection)?;
+        let q = Find {
+            filter: f.as_ref(),
+            sort: s.as_ref(),
+            projection: p.as_ref(),
+            skip,
+            limit,
+        };
         let coll = &self.coll;
-        let raw = py.detach(|| coll.find(f.as_ref(), skip, limit))?;
+        let raw = py.detach(|| coll.find(&q))?;
         let out = PyList::empty(py);
         for v in &raw {
             out.append(msgpack::read(py, v)?)?;
@@ -335,16 +393,54 @@ impl PyCollection {
         Ok(out)
     }
 
-    /// The first matching document, or `None`.
-    #[pyo3(signature = (filter = None))]
-    fn find_one(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    /// The first matching document (by `sort`, if given), or `None`.
+    #[pyo3(signature = (filter = None, *, projection = None, sort = None))]
+    fn find_one(
+        &self,
+        py: Python<'_>,
+        filter: Option<&Bound<'_, PyAny>>,
+        projection: Option<&Bound<'_, PyAny>>,
+        sort: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let f = parse_filter(filter)?;
+        let s = parse_sort(sort)?;
+        let p = parse_projection(projection)?;
+        let q = Find {
+            filter: f.as_ref(),
+            sort: s.as_ref(),
+            projection: p.as_ref(),
+            skip: 0,
+            limit: Some(1),
+        };
         let coll = &self.coll;
-        let raw = py.detach(|| coll.find(f.as_ref(), 0, Some(1)))?;
+        let raw = py.detach(|| coll.find(&q))?;
         match raw.first() {
             Some(v) => Ok(msgpack::read(py, v)?.unbind()),
             None => Ok(py.None()),
         }
+    }
+
+    /// The distinct values of `field` (dotted) among matching documents;
+    /// list values contribute their elements. In the total order.
+    #[pyo3(signature = (field, filter = None))]
+    fn distinct<'py>(
+        &self,
+        py: Python<'py>,
+        field: &str,
+        filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if field.is_empty() || field.split('.').any(str::is_empty) {
+            return Err(Error::Query(format!("invalid field path {field:?}")).into());
+        }
+        let path: Vec<String> = field.split('.').map(str::to_string).collect();
+        let f = parse_filter(filter)?;
+        let coll = &self.coll;
+        let raw = py.detach(|| coll.distinct(&path, f.as_ref()))?;
+        let out = PyList::empty(py);
+        for v in &raw {
+            out.append(msgpack::read(py, v)?)?;
+        }
+        Ok(out)
     }
 
     /// Applies `update` (operators such as `$set`/`$inc`, or a replacement

@@ -4,6 +4,7 @@
 
 pub mod eval;
 pub mod filter;
+pub mod shape;
 pub mod update;
 
 pub use eval::matches;
