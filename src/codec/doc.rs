@@ -477,13 +477,11 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Str(x), Value::Str(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        // Binary: by length, then subtype (bytes 0, UUID 4), then content.
+        // Binary: by content as Python orders bytes (and as the key codec
+        // does), then bytes before UUID.
         (Value::Bytes(x) | Value::Uuid(x), Value::Bytes(y) | Value::Uuid(y)) => {
             let subtype = |v: &Value<'_>| u8::from(matches!(v, Value::Uuid(_)));
-            x.len()
-                .cmp(&y.len())
-                .then(subtype(a).cmp(&subtype(b)))
-                .then_with(|| x.cmp(y))
+            x.cmp(y).then(subtype(a).cmp(&subtype(b)))
         }
         (Value::DateTime(..), Value::DateTime(..)) => a.instant().cmp(&b.instant()),
         (Value::Regex(f1, p1), Value::Regex(f2, p2)) => p1.cmp(p2).then(f1.cmp(f2)),

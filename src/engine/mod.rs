@@ -16,7 +16,7 @@ pub mod txn;
 
 pub use cursor::{Cursor, RangeSpec, Source};
 pub use durability::Durability;
-pub use store::{BatchOp, Options, SpaceId, Store, MAX_KEY_SIZE, MAX_VALUE_SIZE};
+pub use store::{BatchOp, Options, SpaceId, Store, View, MAX_KEY_SIZE, MAX_VALUE_SIZE};
 pub use txn::{SnapshotHandle, Transaction};
 
 #[cfg(test)]

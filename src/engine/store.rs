@@ -93,6 +93,41 @@ impl Open {
     }
 }
 
+/// Latest-data reads inside [`Store::transact`].
+pub struct View<'a> {
+    store: &'a Store,
+    open: &'a Open,
+}
+
+impl View<'_> {
+    /// Value of `key` in `space`.
+    pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        self.open
+            .space(space)?
+            .ks
+            .get(key)
+            .map_err(|e| self.store.fj(e))
+    }
+
+    /// Items of `space` within the bounds, in key order.
+    pub fn range(
+        &self,
+        space: SpaceId,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+    ) -> Result<impl Iterator<Item = Result<(Slice, Slice)>> + '_> {
+        let ks = &self.open.space(space)?.ks;
+        let empty = super::bounds::empty_range(&lo, &hi);
+        let iter = if empty {
+            let probe = vec![0u8];
+            ks.range((Bound::Excluded(probe.clone()), Bound::Excluded(probe)))
+        } else {
+            ks.range((lo, hi))
+        };
+        Ok(iter.map(|g| g.into_inner().map_err(|e| self.store.fj(e))))
+    }
+}
+
 /// A write inside an atomic batch: `value: None` deletes.
 pub struct BatchOp {
     /// Target space.
@@ -724,6 +759,39 @@ impl Store {
                 batch.commit().map_err(|e| self.fj(e))?;
                 let ws = record.then(|| keys.into_iter().map(|k| (space, k.to_vec())).collect());
                 Ok((n, ws))
+            })
+        })
+    }
+
+    /// Runs `plan` under the commit lock with a view of the latest data, and
+    /// commits the writes it returns in one atomic batch (across spaces).
+    /// No other write can interleave between its reads and its writes, so
+    /// read-modify-write logic (documents and their index entries, unique
+    /// checks) is atomic without retries. If `plan` fails nothing is written.
+    pub fn transact<R>(
+        &self,
+        plan: impl FnOnce(&View<'_>) -> Result<(R, Vec<BatchOp>)>,
+    ) -> Result<R> {
+        self.with(|open| {
+            self.commit(&open.db, None, |record| {
+                let view = View { store: self, open };
+                let (out, ops) = plan(&view)?;
+                for op in &ops {
+                    check_sizes(&op.key, op.value.as_deref())?;
+                }
+                if !ops.is_empty() {
+                    let mut batch = open.db.batch();
+                    for op in &ops {
+                        let ks = &open.space(op.space)?.ks;
+                        match &op.value {
+                            Some(v) => batch.insert(ks, op.key.as_slice(), v.as_slice()),
+                            None => batch.remove(ks, op.key.as_slice()),
+                        }
+                    }
+                    batch.commit().map_err(|e| self.fj(e))?;
+                }
+                let ws = record.then(|| ops.into_iter().map(|o| (o.space, o.key)).collect());
+                Ok((out, ws))
             })
         })
     }

@@ -283,3 +283,47 @@ fn closing_a_store_whose_directory_was_removed_does_not_hang() {
     let _ = store.close();
     assert!(start.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn transact_reads_and_writes_atomically_across_spaces() {
+    let store = Store::open(None, Options::default()).unwrap();
+    let (a, b) = (space(&store, "a"), space(&store, "b"));
+    store.put(a, b"counter", &1u64.to_be_bytes()).unwrap();
+    let seen = store
+        .transact(|view| {
+            let cur = view.get(a, b"counter")?.unwrap();
+            let n = u64::from_be_bytes(cur.as_ref().try_into().unwrap());
+            let ops = vec![
+                BatchOp {
+                    space: a,
+                    key: b"counter".to_vec(),
+                    value: Some((n + 1).to_be_bytes().to_vec()),
+                },
+                BatchOp {
+                    space: b,
+                    key: b"log".to_vec(),
+                    value: Some(b"bumped".to_vec()),
+                },
+            ];
+            Ok((n, ops))
+        })
+        .unwrap();
+    assert_eq!(seen, 1);
+    assert_eq!(
+        store.get(a, b"counter").unwrap().unwrap().as_ref(),
+        &2u64.to_be_bytes()
+    );
+    assert!(store.contains(b, b"log").unwrap());
+    // A failing plan writes nothing.
+    let res: crate::Result<()> = store.transact(|_| Err(Error::Query("no".into())));
+    assert!(res.is_err());
+    let n = store
+        .transact(|view| {
+            Ok((
+                view.range(a, Bound::Unbounded, Bound::Unbounded)?.count(),
+                vec![],
+            ))
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+}
