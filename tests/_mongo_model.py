@@ -362,11 +362,21 @@ def _match(doc: dict[str, Any], flt: dict[str, Any], policy: bool) -> bool:
     return True
 
 
+def _lists(v: Any) -> Any:
+    """A filter with its tuples read as lists (as shoal encodes them)."""
+    if isinstance(v, (list, tuple)):
+        return [_lists(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _lists(x) for k, x in v.items()}
+    return v
+
+
 def model_match(doc: dict[str, Any], flt: dict[str, Any] | None) -> bool:
     """Whether ``doc`` matches ``flt``; raises :class:`Ambiguous` when the
     contract leaves the answer open."""
     if flt is None:
         return True
+    flt = _lists(flt)
     a = _match(doc, flt, True)
     b = _match(doc, flt, False)
     if a != b:

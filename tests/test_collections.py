@@ -20,6 +20,11 @@ from hypothesis import strategies as st
 HEX24 = re.compile(r"[0-9a-f]{24}")
 
 
+def examples(n: int) -> int:
+    """``n`` examples, or the profile's count if larger (SHOAL_HYPOTHESIS_PROFILE=thorough)."""
+    return max(n, settings.default.max_examples)
+
+
 @pytest.fixture
 def coll(store: shoal.Store) -> Any:
     return store.collection("c")
@@ -194,6 +199,9 @@ def test_missing_key_field(store: shoal.Store) -> None:
         pair.insert({"a": 1})
     with pytest.raises(shoal.InvalidArgumentError):
         pair.insert_many([{"a": 1, "b": 2}, {"b": 2}])
+    for call in (c.put, c.replace, pair.put, pair.replace):
+        with pytest.raises(shoal.InvalidArgumentError):
+            call({"a": 1, "v": 2})
     assert len(c) == 0 and len(pair) == 0
 
 
@@ -419,6 +427,23 @@ def test_find_skip_and_limit(coll: Any) -> None:
     assert ids(coll.find(None, skip=0, limit=None)) == list(range(10))
 
 
+def test_many_documents(coll: Any) -> None:
+    # More documents than one internal read batch: paging, counting and
+    # iteration must not lose or repeat any across batch boundaries.
+    n = 2500
+    keys = coll.insert_many([{"_id": i, "m": i % 7} for i in range(n)])
+    assert keys == list(range(n))
+    assert len(coll) == n == coll.count() == coll.count({"m": {"$gte": 0}})
+    assert ids(list(coll)) == list(range(n))
+    assert ids(coll.find()) == list(range(n))
+    assert ids(coll.find({"m": 3})) == list(range(3, n, 7))
+    assert coll.count({"m": 3}) == len(range(3, n, 7))
+    assert ids(coll.find(skip=1020, limit=10)) == list(range(1020, 1030))
+    assert ids(coll.find({"m": 0}, skip=140, limit=20)) == list(range(980, 1120, 7))
+    assert ids(coll.find(skip=2040)) == list(range(2040, n))
+    assert coll.find_one({"_id": {"$gte": 2047}}) == {"_id": 2047, "m": 2047 % 7}
+
+
 def test_find_with_limit_zero(coll: Any) -> None:
     # MongoDB reads limit 0 as "no limit", Python slicing as "nothing"; either
     # will do, but the same for every filter (and never a single document).
@@ -487,7 +512,7 @@ def module_store() -> Iterator[shoal.Store]:
 _counter = iter(range(10**9))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(OPS)
 def test_crud_matches_a_dict_model(module_store: shoal.Store, ops: list[Any]) -> None:
     coll = module_store.collection(f"m{next(_counter)}")

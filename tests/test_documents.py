@@ -57,6 +57,11 @@ values = st.recursive(
 documents = st.dictionaries(texts.filter(lambda k: k != "_id"), values, max_size=6)
 
 
+def examples(n: int) -> int:
+    """``n`` examples, or the profile's count if larger (SHOAL_HYPOTHESIS_PROFILE=thorough)."""
+    return max(n, settings.default.max_examples)
+
+
 def normalized(v: Any) -> Any:
     """``v`` as a document gives it back: tuples become lists."""
     if isinstance(v, (list, tuple)):
@@ -123,13 +128,13 @@ def round_trip(coll: Any, doc: dict[str, Any]) -> None:
 # --- round trips ----------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(documents)
 def test_documents_round_trip(module_store: shoal.Store, doc: dict[str, Any]) -> None:
     round_trip(module_store.collection("docs"), doc)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(values)
 def test_kv_values_with_extended_types_round_trip(module_store: shoal.Store, value: Any) -> None:
     kv = module_store.kv("kv")

@@ -840,6 +840,8 @@ BAD_OPERANDS = [
     ("$regex", 1),
     ("$regex", None),
     ("$regex", b"a"),
+    ("$regex", "(unclosed"),
+    ("$regex", "a{2,1}"),
     ("$elemMatch", 1),
     ("$elemMatch", [{"x": 1}]),
     ("$not", 1),
@@ -954,6 +956,23 @@ def test_very_deep_filter_is_an_error_not_a_crash(tmp_path: Any) -> None:
         "$not QueryError",
         "$elemMatch QueryError",
     ]
+
+
+def test_filter_values_must_be_storable_types(coll: Any) -> None:
+    load(coll, {"a": 1})
+    for flt in [
+        {"a": {1, 2}},
+        {"a": {"$in": [object()]}},
+        {"a": {"$gt": datetime.date(2020, 1, 1)}},
+    ]:
+        with pytest.raises((TypeError, shoal.QueryError)):
+            coll.find(flt)
+
+
+def test_tuples_in_filters_are_lists(coll: Any) -> None:
+    load(coll, {"a": [1, 2]}, {"a": [[1, 2]]}, {"a": 1})
+    expect(coll, {"a": (1, 2)}, [1, 2])
+    expect(coll, {"a": {"$in": (1, 5)}}, [1, 3])
 
 
 @pytest.mark.parametrize("flt", ["a", 1, [("a", 1)], [{"a": 1}]], ids=repr)

@@ -8,12 +8,13 @@ Two further properties need no model at all: logical operators and ``$not``
 must be consistent with the results of their operands.
 
 The "core" value pool holds everyday numbers; the "exotic" pool adds ints
-beyond 64 bits and beyond 2**120, NaN, Decimals and UUIDs (next to bytes),
-whose rules ``test_query.py`` also pins one by one.
+beyond 64 bits and beyond 2**120, NaN, Decimals, UUIDs (next to bytes) and
+datetimes, whose rules ``test_query.py`` also pins one by one.
 """
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import math
 import re
@@ -51,7 +52,25 @@ EXOTIC_NUMBERS = [
     D("-Infinity"),
 ]
 UUID1 = uuid.UUID(int=1)
-EXOTIC_OTHERS = [UUID1, UUID1.bytes]
+T0 = datetime.datetime(2020, 1, 1, 12, 0)
+T1 = datetime.datetime(2020, 1, 1, 12, 0, 0, 1)
+TZ = datetime.timezone(datetime.timedelta(hours=2))
+# Aware datetimes (different offsets, one same instant) are never compared
+# with naive ones by the model: that mix is left open by the contract.
+EXOTIC_OTHERS = [
+    UUID1,
+    UUID1.bytes,
+    T0,
+    T1,
+    T0.replace(tzinfo=TZ),
+    T0.replace(tzinfo=datetime.timezone.utc),
+]
+EXOTIC_CMP = [
+    T0,
+    T1,
+    T0.replace(tzinfo=TZ),
+    datetime.datetime(2020, 1, 1, 10, tzinfo=datetime.timezone.utc),
+]
 
 PATHS = [
     "_id",
@@ -73,6 +92,11 @@ PATHS = [
 PATTERNS = ["a", "^a", "b$", "^$", "A", "a.?b", "^[ab]+$", "b a", "x|a", "^(a|b)*$", "[^a]", "1"]
 OPTIONS = ["", "i", "s", "m", "x", "ix", "ims"]
 FLAG_SETS = [0, re.I, re.M, re.S, re.X, re.I | re.X]
+
+
+def examples(n: int) -> int:
+    """``n`` examples, or the profile's count if larger (SHOAL_HYPOTHESIS_PROFILE=thorough)."""
+    return max(n, settings.default.max_examples)
 
 
 def _op(name: str, operand: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -99,7 +123,7 @@ class Grammar(NamedTuple):
     op_dicts: st.SearchStrategy[dict[str, Any]]
 
 
-def grammar(numbers: list[Any], others: list[Any]) -> Grammar:
+def grammar(numbers: list[Any], others: list[Any], cmp_others: list[Any]) -> Grammar:
     """Documents and filters over scalars drawn from the given extra pools."""
     scalars = st.one_of(
         st.none(),
@@ -149,6 +173,7 @@ def grammar(numbers: list[Any], others: list[Any]) -> Grammar:
         st.integers(-3, 3),
         st.sampled_from(FLOATS + numbers),
         st.sampled_from(STRS),
+        *([st.sampled_from(cmp_others)] if cmp_others else []),
     )
     regex_ops = st.tuples(st.sampled_from(PATTERNS), st.sampled_from(OPTIONS)).map(
         lambda t: {"$regex": t[0], "$options": t[1]} if t[1] else {"$regex": t[0]}
@@ -201,8 +226,8 @@ def grammar(numbers: list[Any], others: list[Any]) -> Grammar:
     return Grammar(doc_sets, filters(2), filters(1), op_dicts(ops))
 
 
-CORE = grammar(CORE_NUMBERS, [])
-EXOTIC = grammar(EXOTIC_NUMBERS, EXOTIC_OTHERS)
+CORE = grammar(CORE_NUMBERS, [], [])
+EXOTIC = grammar(EXOTIC_NUMBERS, EXOTIC_OTHERS, EXOTIC_CMP)
 
 
 # --- the properties -------------------------------------------------------
@@ -249,7 +274,7 @@ def check_filter(coll: Any, stored: list[dict[str, Any]], flt: dict[str, Any]) -
         assert first["_id"] == got[0]["_id"], f"find_one({flt!r})"
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=examples(250), deadline=None)
 @given(CORE.doc_sets, st.lists(CORE.filters, min_size=1, max_size=6))
 def test_find_agrees_with_the_model(
     coll: Any, docs: list[dict[str, Any]], flts: list[dict[str, Any]]
@@ -259,7 +284,7 @@ def test_find_agrees_with_the_model(
         check_filter(coll, stored, flt)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(EXOTIC.doc_sets, st.lists(EXOTIC.filters, min_size=1, max_size=6))
 def test_find_agrees_with_the_model_on_exotic_numbers(
     coll: Any, docs: list[dict[str, Any]], flts: list[dict[str, Any]]
@@ -269,7 +294,7 @@ def test_find_agrees_with_the_model_on_exotic_numbers(
         check_filter(coll, stored, flt)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     CORE.doc_sets,
     st.sampled_from(PATHS),
