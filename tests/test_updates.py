@@ -143,3 +143,26 @@ def test_updates_survive_reopen(tmp_path):
         c.update({"_id": "a"}, {"$inc": {"n": 41}})
     with shoal.open(tmp_path / "s") as store:
         assert store.collection("c").get("a") == {"_id": "a", "n": 42}
+
+
+def test_primary_key_filters_read_only_their_documents(tmp_path):
+    # Equality (or $in) on the primary key is a direct lookup, and must give
+    # exactly what a scan gives.
+    with shoal.open(tmp_path / "s") as store:
+        c = store.collection("c")
+        c.insert_many([{"_id": i, "v": i % 7} for i in range(2000)])
+        assert c.find({"_id": 1500}) == [{"_id": 1500, "v": 1500 % 7}]
+        assert c.find({"_id": 1500, "v": 0}) == []
+        assert [d["_id"] for d in c.find({"_id": {"$in": [9, 3, 1999, 5000, 3]}})] == [3, 9, 1999]
+        assert c.count({"_id": {"$in": [1, 2, 3]}, "v": {"$gt": 1}}) == 2
+        assert c.find_one({"_id": 1.0}) == {"_id": 1, "v": 1}
+        assert c.update({"_id": 42}, {"$set": {"v": "x"}}) == (1, 1, None)
+        assert c.update({"_id": 42, "v": 0}, {"$set": {"v": "y"}}) == (0, 0, None)
+        assert c.get(42)["v"] == "x"
+        assert c.delete_one({"_id": 43}) is True and 43 not in c
+        assert c.delete_many({"_id": {"$in": [44, 45, 9999]}}) == 2
+        assert c.update({"_id": 9999}, {"$set": {"v": 1}}, upsert=True).upserted_key == 9999
+        pair = store.collection("pairs", key=("a", "b"))
+        pair.insert_many([{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}])
+        assert pair.find({"a": 1, "b": "y"}) == [{"a": 1, "b": "y"}]
+        assert [d["b"] for d in pair.find({"a": 1})] == ["x", "y"]

@@ -92,6 +92,69 @@ impl Collection {
         })
     }
 
+    /// The encoded primary keys a filter pins down through equality (or
+    /// `$in`) on every primary-key field, sorted and deduplicated; `None`
+    /// when it does not (then a query scans). Only the candidates are read;
+    /// the whole filter is still evaluated on each.
+    pub fn pinned_keys(&self, filter: Option<&Filter>) -> Option<Vec<Vec<u8>>> {
+        use crate::query::filter::Op;
+        let f = filter?;
+        let parts: Vec<&Filter> = match f {
+            Filter::And(parts) => parts.iter().collect(),
+            other => vec![other],
+        };
+        let mut per_field: Vec<Vec<&Value<'static>>> = Vec::new();
+        for field in &self.key_fields {
+            let mut choices: Option<Vec<&Value<'static>>> = None;
+            for part in &parts {
+                let Filter::Field(path, ops) = part else {
+                    continue;
+                };
+                if path.0.len() != 1 || path.0[0] != *field {
+                    continue;
+                }
+                for op in ops {
+                    let vals: Vec<&Value<'static>> = match op {
+                        Op::Eq(v) => vec![v],
+                        Op::In(vs, pats) if pats.is_empty() => vs.iter().collect(),
+                        _ => continue,
+                    };
+                    choices = Some(vals);
+                }
+            }
+            // Only scalars map one to one onto keys (a list would also match
+            // documents whose key field contains it).
+            let vals = choices?;
+            if vals.iter().any(|v| !is_key_scalar(v)) {
+                return None;
+            }
+            per_field.push(vals);
+        }
+        if self.key_fields.len() > 1 && per_field.iter().any(|v| v.len() != 1) {
+            return None;
+        }
+        let mut keys = Vec::new();
+        if self.key_fields.len() == 1 {
+            for v in &per_field[0] {
+                let mut buf = Vec::new();
+                write_key_value(&mut KeyWriter::new(&mut buf), v, &self.key_fields[0]).ok()?;
+                keys.push(buf);
+            }
+        } else {
+            let mut buf = Vec::new();
+            let mut w = KeyWriter::new(&mut buf);
+            w.begin_tuple();
+            for (v, field) in per_field.iter().zip(&self.key_fields) {
+                write_key_value(&mut w, v[0], field).ok()?;
+            }
+            w.end_tuple();
+            keys.push(buf);
+        }
+        keys.sort();
+        keys.dedup();
+        Some(keys)
+    }
+
     /// The encoded primary key of an encoded document.
     pub fn key_of(&self, doc: &Value<'_>) -> Result<Vec<u8>> {
         let mut buf = Vec::with_capacity(32);
@@ -170,7 +233,7 @@ impl Collection {
         // Without a sort, skip and limit apply while scanning.
         let stop_early = q.sort.is_none();
         let mut skipped = 0usize;
-        self.scan(|v| {
+        self.candidates(q.filter, |v| {
             let matched = match q.filter {
                 None => true,
                 Some(f) => query::matches(f, &doc::parse(v)?),
@@ -251,6 +314,62 @@ impl Collection {
             .collect())
     }
 
+    /// Runs `change` on each matching document (pinned keys, or every
+    /// document in key order) under the commit lock, stopping after the
+    /// first match unless `multi`, and commits all changes atomically.
+    /// `change` returns the new encoded document, or `None` to delete it.
+    /// Returns (matched, changed).
+    fn rewrite_matching(
+        &self,
+        filter: Option<&Filter>,
+        multi: bool,
+        mut change: impl FnMut(Value<'_>, &[u8]) -> Result<Option<Vec<u8>>>,
+    ) -> Result<(usize, usize)> {
+        let pinned = self.pinned_keys(filter);
+        let space = self.space;
+        self.store.transact(|view| {
+            let mut matched = 0usize;
+            let mut ops = Vec::new();
+            let mut visit = |k: &[u8], raw: &[u8]| -> Result<bool> {
+                let value = doc::parse(raw)?;
+                if filter.is_some_and(|f| !query::matches(f, &value)) {
+                    return Ok(true);
+                }
+                matched += 1;
+                match change(value, raw)? {
+                    Some(new) if new.as_slice() == raw => {}
+                    new => ops.push(crate::engine::BatchOp {
+                        space,
+                        key: k.to_vec(),
+                        value: new,
+                    }),
+                }
+                Ok(multi)
+            };
+            match &pinned {
+                Some(keys) => {
+                    for k in keys {
+                        if let Some(raw) = view.get(space, k)? {
+                            if !visit(k, &raw)? {
+                                break;
+                            }
+                        }
+                    }
+                }
+                None => {
+                    for item in view.range(space, Bound::Unbounded, Bound::Unbounded)? {
+                        let (k, raw) = item?;
+                        if !visit(&k, &raw)? {
+                            break;
+                        }
+                    }
+                }
+            }
+            let changed = ops.len();
+            Ok(((matched, changed), ops))
+        })
+    }
+
     /// Applies `update` to the first (or, with `multi`, every) matching
     /// document, atomically; with `upsert` and no match, inserts the
     /// filter's equality fields updated by `update`. Returns (matched,
@@ -263,17 +382,10 @@ impl Collection {
         upsert: bool,
         default_id: Option<Value<'static>>,
     ) -> Result<(usize, usize, Option<Vec<u8>>)> {
-        let mut matched = 0usize;
-        let modified = self.store.rewrite(self.space, |_, raw| {
-            let value = doc::parse(raw)?;
-            if let Some(f) = filter {
-                if !query::matches(f, &value) {
-                    return Ok((None, true));
-                }
-            }
-            matched += 1;
+        let key_fields = &self.key_fields;
+        let (matched, modified) = self.rewrite_matching(filter, multi, |value, raw| {
             let mut owned = value.into_owned();
-            update::apply(update, &mut owned, &self.key_fields)?;
+            update::apply(update, &mut owned, key_fields)?;
             let mut buf = Vec::with_capacity(raw.len() + 16);
             doc::encode(&owned, &mut buf);
             if buf.len() > MAX_DOCUMENT_SIZE {
@@ -282,8 +394,7 @@ impl Collection {
                     buf.len()
                 )));
             }
-            let change = (buf.as_slice() != raw).then_some(Some(buf));
-            Ok((change, multi))
+            Ok(Some(buf))
         })?;
         if matched > 0 {
             return Ok((matched, modified, None));
@@ -325,17 +436,7 @@ impl Collection {
 
     /// Deletes the matching documents (all, or the first one); how many.
     pub fn delete_where(&self, filter: Option<&Filter>, multi: bool) -> Result<usize> {
-        self.store.rewrite(self.space, |_, raw| {
-            let hit = match filter {
-                None => true,
-                Some(f) => query::matches(f, &doc::parse(raw)?),
-            };
-            Ok(if hit {
-                (Some(None), multi)
-            } else {
-                (None, true)
-            })
-        })
+        Ok(self.rewrite_matching(filter, multi, |_, _| Ok(None))?.1)
     }
 
     /// Number of matching documents.
@@ -353,6 +454,25 @@ impl Collection {
             Ok(true)
         })?;
         Ok(n)
+    }
+
+    /// Visits the documents a filter can match, in key order, from one
+    /// snapshot: the pinned keys' documents, or all of them.
+    fn candidates(
+        &self,
+        filter: Option<&Filter>,
+        mut visit: impl FnMut(&Slice) -> Result<bool>,
+    ) -> Result<()> {
+        let Some(keys) = self.pinned_keys(filter) else {
+            return self.scan(visit);
+        };
+        let docs = self.store.get_many(self.space, &keys)?;
+        for v in docs.iter().flatten() {
+            if !visit(v)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Visits every encoded document in key order, from one snapshot, until
@@ -386,6 +506,19 @@ impl Collection {
             }
         }
     }
+}
+
+fn is_key_scalar(v: &Value<'_>) -> bool {
+    matches!(
+        v,
+        Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::BigInt(..)
+            | Value::Float(_)
+            | Value::Str(_)
+            | Value::Bytes(_)
+    )
 }
 
 fn write_key_value(w: &mut KeyWriter<'_>, v: &Value<'_>, field: &str) -> Result<()> {

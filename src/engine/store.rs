@@ -723,46 +723,6 @@ impl Store {
         })
     }
 
-    /// Visits every item of `space` (latest data, key order) under the
-    /// commit lock, so no other write interleaves, and applies the changes
-    /// `visit` asks for in one atomic commit. `visit` returns
-    /// `(change, go_on)`: `Some(Some(v))` replaces the value, `Some(None)`
-    /// deletes the key. If `visit` fails nothing is written.
-    pub fn rewrite(
-        &self,
-        space: SpaceId,
-        mut visit: impl FnMut(&[u8], &[u8]) -> Result<(Option<Option<Vec<u8>>>, bool)>,
-    ) -> Result<usize> {
-        self.with(|open| {
-            let ks = &open.space(space)?.ks;
-            self.commit(&open.db, None, |record| {
-                let mut batch = open.db.batch();
-                let mut keys = Vec::new();
-                for item in ks.iter() {
-                    let (k, v) = item.into_inner().map_err(|e| self.fj(e))?;
-                    let (change, go_on) = visit(&k, &v)?;
-                    if let Some(change) = change {
-                        if let Some(new) = &change {
-                            check_sizes(&k, Some(new))?;
-                        }
-                        match change {
-                            Some(new) => batch.insert(ks, k.clone(), new),
-                            None => batch.remove(ks, k.clone()),
-                        }
-                        keys.push(k);
-                    }
-                    if !go_on {
-                        break;
-                    }
-                }
-                let n = keys.len();
-                batch.commit().map_err(|e| self.fj(e))?;
-                let ws = record.then(|| keys.into_iter().map(|k| (space, k.to_vec())).collect());
-                Ok((n, ws))
-            })
-        })
-    }
-
     /// Runs `plan` under the commit lock with a view of the latest data, and
     /// commits the writes it returns in one atomic batch (across spaces).
     /// No other write can interleave between its reads and its writes, so
