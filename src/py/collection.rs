@@ -78,6 +78,35 @@ fn parse_filter(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Filter>> {
     Ok(Some(parsed))
 }
 
+/// Builds many documents with the cyclic garbage collector paused: the
+/// documents are acyclic, and collections triggered by every few hundred
+/// new dicts were more than half the cost of a large result.
+fn decode_all<'py>(py: Python<'py>, raw: &[fjall::Slice]) -> PyResult<Bound<'py, PyList>> {
+    static GC: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
+    let out = PyList::empty(py);
+    let gc = if raw.len() > 256 {
+        let gc = GC
+            .get_or_try_init(py, || Ok::<_, PyErr>(py.import("gc")?.unbind()))?
+            .bind(py);
+        let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
+        if was_enabled {
+            gc.call_method0("disable")?;
+            Some(gc)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let result = raw
+        .iter()
+        .try_for_each(|v| out.append(msgpack::read(py, v)?));
+    if let Some(gc) = gc {
+        gc.call_method0("enable")?;
+    }
+    result.map(|()| out)
+}
+
 /// `sort`: a field name, a dict `{field: 1 | -1}` or pairs `[(field, dir)]`.
 fn parse_sort(sort: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Sort>> {
     let Some(s) = sort.filter(|s| !s.is_none()) else {
@@ -386,11 +415,7 @@ impl PyCollection {
         };
         let coll = &self.coll;
         let raw = py.detach(|| coll.find(&q))?;
-        let out = PyList::empty(py);
-        for v in &raw {
-            out.append(msgpack::read(py, v)?)?;
-        }
-        Ok(out)
+        decode_all(py, &raw)
     }
 
     /// The first matching document (by `sort`, if given), or `None`.
