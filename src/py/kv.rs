@@ -37,6 +37,15 @@ impl PyKV {
         Ok(())
     }
 
+    /// Raises unless this handle is open and belongs to `store` (a
+    /// transaction, snapshot or batch cannot use another store's space).
+    pub fn check_usable_in(&self, store: &std::sync::Arc<crate::engine::Store>) -> PyResult<()> {
+        if !std::sync::Arc::ptr_eq(store, &self.sp.store) {
+            return Err(invalid("that space belongs to another store"));
+        }
+        self.check_open()
+    }
+
     #[inline]
     fn view(&self) -> PyResult<View<'_>> {
         self.check_open()?;

@@ -11,12 +11,7 @@ use pyo3::types::PyTuple;
 use std::sync::Arc;
 
 fn same_store(snap: &Arc<SnapshotHandle>, kv: &PyKV) -> PyResult<()> {
-    if !Arc::ptr_eq(snap.store(), &kv.sp.store) {
-        return Err(super::errors::invalid(
-            "that space belongs to another store",
-        ));
-    }
-    kv.check_open()
+    kv.check_usable_in(snap.store())
 }
 
 /// A point-in-time read view across every space of a store.

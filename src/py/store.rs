@@ -175,12 +175,7 @@ impl PyBatch {
         key: &Bound<'_, PyAny>,
         value: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        if !Arc::ptr_eq(&kv.sp.store, &self.store) {
-            return Err(super::errors::invalid(
-                "that space belongs to another store",
-            ));
-        }
-        kv.check_open()?;
+        kv.check_usable_in(&self.store)?;
         let key = kv.sp.key.encode_vec(key)?;
         let value = value
             .map(|v| kv.sp.value.encode(v).map(|c| c.into_owned()))

@@ -24,12 +24,7 @@ fn exit(py: Python<'_>, tx: &Arc<Transaction>, exc_type: &Bound<'_, PyAny>) -> P
 }
 
 fn same_store(tx: &Arc<Transaction>, kv: &PyKV) -> PyResult<()> {
-    if !Arc::ptr_eq(tx.store(), &kv.sp.store) {
-        return Err(super::errors::invalid(
-            "that space belongs to another store",
-        ));
-    }
-    kv.check_open()
+    kv.check_usable_in(tx.store())
 }
 
 /// An optimistic read-write transaction across spaces.
