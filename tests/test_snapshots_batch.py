@@ -229,3 +229,19 @@ def test_large_batch(store: shoal.Store, kv: shoal.KV) -> None:
         assert len(b) == 10_000
     assert len(kv) == 10_000
     assert kv.last() == (9999, "x" * 50)
+
+
+def test_spaces_of_another_store_are_refused():
+    with shoal.open() as a, shoal.open() as b:
+        ka, kb = a.kv("x"), b.kv("x")
+        ka["k"] = 1
+        kb["k"] = 2
+        with pytest.raises(shoal.InvalidArgumentError):
+            a.transaction().put(kb, "k", 3)
+        with pytest.raises(shoal.InvalidArgumentError):
+            a.snapshot().get(kb, "k")
+        with pytest.raises(shoal.InvalidArgumentError), a.batch() as batch:
+            batch.put(kb, "k", 3)
+        with pytest.raises(shoal.InvalidArgumentError):
+            a.transaction().view(kb)
+        assert ka["k"] == 1 and kb["k"] == 2
