@@ -10,13 +10,15 @@ pub mod durability;
 pub mod manifest;
 pub mod names;
 pub mod occ;
+pub mod reader;
 pub mod resources;
 pub mod store;
 pub mod txn;
 
 pub use cursor::{Cursor, RangeSpec, Source};
 pub use durability::Durability;
-pub use store::{BatchOp, Options, SpaceId, Store, View, MAX_KEY_SIZE, MAX_VALUE_SIZE};
+pub use reader::{Read, SnapshotView, View};
+pub use store::{BatchOp, Options, SpaceId, Store, MAX_KEY_SIZE, MAX_VALUE_SIZE};
 pub use txn::{SnapshotHandle, Transaction};
 
 #[cfg(test)]

@@ -15,10 +15,12 @@ use super::durability::{Durability, GroupCommit};
 use super::manifest::{Edges, Manifest};
 use super::names;
 use super::occ::{Occ, WriteSet};
+use super::reader::{SnapshotView, View};
 use super::resources::{Registry, Resource};
 use crate::error::{Error, Result};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice};
 use parking_lot::{RwLock, RwLockReadGuard};
+use std::any::Any;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -93,41 +95,6 @@ impl Open {
     }
 }
 
-/// Latest-data reads inside [`Store::transact`].
-pub struct View<'a> {
-    store: &'a Store,
-    open: &'a Open,
-}
-
-impl View<'_> {
-    /// Value of `key` in `space`.
-    pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
-        self.open
-            .space(space)?
-            .ks
-            .get(key)
-            .map_err(|e| self.store.fj(e))
-    }
-
-    /// Items of `space` within the bounds, in key order.
-    pub fn range(
-        &self,
-        space: SpaceId,
-        lo: Bound<Vec<u8>>,
-        hi: Bound<Vec<u8>>,
-    ) -> Result<impl Iterator<Item = Result<(Slice, Slice)>> + '_> {
-        let ks = &self.open.space(space)?.ks;
-        let empty = super::bounds::empty_range(&lo, &hi);
-        let iter = if empty {
-            let probe = vec![0u8];
-            ks.range((Bound::Excluded(probe.clone()), Bound::Excluded(probe)))
-        } else {
-            ks.range((lo, hi))
-        };
-        Ok(iter.map(|g| g.into_inner().map_err(|e| self.store.fj(e))))
-    }
-}
-
 /// A write inside an atomic batch: `value: None` deletes.
 pub struct BatchOp {
     /// Target space.
@@ -148,6 +115,9 @@ pub struct Store {
     pub(crate) resources: Registry,
     group: GroupCommit,
     pub(crate) occ: Occ,
+    /// Per-space state of the layers above (collection index definitions),
+    /// shared by every handle of this store.
+    attachments: parking_lot::Mutex<HashMap<SpaceId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -213,6 +183,7 @@ impl Store {
             resources: Registry::default(),
             group: GroupCommit::default(),
             occ: Occ::default(),
+            attachments: parking_lot::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -537,7 +508,10 @@ impl Store {
         // Cursors and transactions may hold the keyspace; drop them first.
         self.resources.invalidate_all();
         let ks = match open.by_name.remove(&fjall_name) {
-            Some(id) => open.spaces[id].take().map(|s| s.ks),
+            Some(id) => {
+                self.attachments.lock().remove(&id);
+                open.spaces[id].take().map(|s| s.ks)
+            }
             None => None,
         };
         let ks = match ks {
@@ -734,7 +708,7 @@ impl Store {
     ) -> Result<R> {
         self.with(|open| {
             self.commit(&open.db, None, |record| {
-                let view = View { store: self, open };
+                let view = View::new(self, open);
                 let (out, ops) = plan(&view)?;
                 for op in &ops {
                     check_sizes(&op.key, op.value.as_deref())?;
@@ -848,6 +822,29 @@ impl Store {
     /// Approximate item count of `space` (O(1); drifts under updates).
     pub fn approximate_len(&self, space: SpaceId) -> Result<usize> {
         self.with(|open| Ok(open.space(space)?.ks.approximate_len()))
+    }
+
+    /// Runs `f` on a point-in-time view of every space.
+    pub fn read_snapshot<R>(&self, f: impl FnOnce(&SnapshotView<'_>) -> Result<R>) -> Result<R> {
+        self.with(|open| f(&SnapshotView::new(self, open, open.db.snapshot())))
+    }
+
+    /// The state attached to `space` by a layer above (created by `init` on
+    /// first use). Dropping the space detaches it.
+    pub fn attachment<T: Any + Send + Sync>(
+        &self,
+        space: SpaceId,
+        init: impl FnOnce() -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let mut map = self.attachments.lock();
+        if let Some(found) = map.get(&space) {
+            return Arc::clone(found)
+                .downcast::<T>()
+                .map_err(|_| Error::InvalidArgument("space attached to another layer".into()));
+        }
+        let made = Arc::new(init()?);
+        map.insert(space, made.clone());
+        Ok(made)
     }
 
     /// A point-in-time read view across all spaces.

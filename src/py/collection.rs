@@ -152,6 +152,82 @@ fn parse_projection(projection: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Pr
     Ok(Some(Projection::parse(&doc::parse(&buf)?)?))
 }
 
+/// Index fields: `"a.b"`, `["a", "b"]`, `[("a", 1), ("b", -1)]` or
+/// `{"a": 1, "b": -1}`.
+fn parse_index_fields(fields: &Bound<'_, PyAny>) -> PyResult<Vec<(String, i8)>> {
+    let bad = || {
+        PyTypeError::new_err(
+            "index fields must be a field name, a list of names, a list of (name, 1 | -1) pairs \
+         or a dict {name: 1 | -1}",
+        )
+    };
+    let one = |item: &Bound<'_, PyAny>| -> PyResult<(String, i8)> {
+        if let Ok(s) = item.cast::<PyString>() {
+            return Ok((s.to_cow()?.into_owned(), 1));
+        }
+        let t = item.cast::<PyTuple>().map_err(|_| bad())?;
+        if t.len() != 2 {
+            return Err(bad());
+        }
+        let name = t
+            .get_item(0)?
+            .cast::<PyString>()
+            .map_err(|_| bad())?
+            .to_cow()?
+            .into_owned();
+        let dir: i64 = t.get_item(1)?.extract().map_err(|_| bad())?;
+        Ok((name, i8::try_from(dir).unwrap_or(0)))
+    };
+    if fields.is_instance_of::<PyString>() {
+        return Ok(vec![one(fields)?]);
+    }
+    if let Ok(d) = fields.cast::<PyDict>() {
+        return d
+            .iter()
+            .map(|(k, v)| one(&PyTuple::new(fields.py(), [k, v])?.into_any()))
+            .collect();
+    }
+    fields
+        .try_iter()
+        .map_err(|_| bad())?
+        .map(|i| one(&i?))
+        .collect()
+}
+
+/// `explain()`'s dict for a plan and what it read.
+fn explain_dict<'py>(
+    py: Python<'py>,
+    access: &crate::collection::plan::Access,
+    stats: &crate::collection::Stats,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::collection::plan::Access;
+    let d = PyDict::new(py);
+    match access {
+        Access::Scan => {
+            d.set_item("access", "scan")?;
+            d.set_item("index", py.None())?;
+        }
+        Access::Keys(keys) => {
+            d.set_item("access", "primary_key")?;
+            d.set_item("index", py.None())?;
+            d.set_item("keys", keys.len())?;
+        }
+        Access::Index(scan) => {
+            d.set_item("access", "index")?;
+            d.set_item("index", &scan.def.spec.name)?;
+            d.set_item("ranges", scan.ranges.len())?;
+            d.set_item("equality_fields", scan.eq_fields)?;
+            d.set_item("range_field", scan.range_field)?;
+            d.set_item("covered", scan.covered)?;
+            d.set_item("ordered", scan.ordered.is_some())?;
+        }
+    }
+    d.set_item("keys_examined", stats.keys_examined)?;
+    d.set_item("docs_examined", stats.docs_examined)?;
+    d.set_item("returned", stats.returned)?;
+    Ok(d)
+}
+
 /// A collection of documents (see `shoal.Collection`).
 #[pyclass(frozen, subclass, name = "Collection", module = "shoal._core")]
 pub struct PyCollection {
@@ -530,5 +606,90 @@ impl PyCollection {
         let f = parse_filter(filter)?;
         let coll = &self.coll;
         Ok(py.detach(|| coll.count(f.as_ref()))?)
+    }
+
+    /// Creates an index (and fills it from the documents, atomically);
+    /// returns its name. Creating an existing index again does nothing.
+    #[pyo3(signature = (fields, *, unique = false, sparse = false, name = None))]
+    fn create_index(
+        &self,
+        py: Python<'_>,
+        fields: &Bound<'_, PyAny>,
+        unique: bool,
+        sparse: bool,
+        name: Option<String>,
+    ) -> PyResult<String> {
+        let fields = parse_index_fields(fields)?;
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.create_index(fields, unique, sparse, name))?)
+    }
+
+    /// Drops an index and its entries; `KeyError` if there is none of that name.
+    fn drop_index(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let coll = &self.coll;
+        if !py.detach(|| coll.drop_index(name))? {
+            return Err(PyKeyError::new_err(format!("no index named {name:?}")));
+        }
+        Ok(())
+    }
+
+    /// The indexes: one dict each (name, fields, unique, sparse, multikey).
+    fn indexes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for spec in self.coll.indexes() {
+            let d = PyDict::new(py);
+            d.set_item("name", &spec.name)?;
+            let fields = PyList::empty(py);
+            for (f, dir) in &spec.fields {
+                fields.append((f, *dir))?;
+            }
+            d.set_item("fields", fields)?;
+            d.set_item("unique", spec.unique)?;
+            d.set_item("sparse", spec.sparse)?;
+            d.set_item("multikey", spec.multikey)?;
+            out.append(d)?;
+        }
+        Ok(out)
+    }
+
+    /// How `find` (or, with `count=True`, `count`) runs this query, and
+    /// what it read: runs the query and returns a dict with `access`
+    /// (`"scan"`, `"primary_key"` or `"index"`), `index` (its name or
+    /// `None`), `keys_examined`, `docs_examined` and `returned`.
+    #[pyo3(signature = (filter = None, *, sort = None, skip = 0, limit = None, count = false))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        filter: Option<&Bound<'py, PyAny>>,
+        sort: Option<&Bound<'py, PyAny>>,
+        skip: usize,
+        limit: Option<usize>,
+        count: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let f = parse_filter(filter)?;
+        let s = parse_sort(sort)?;
+        let coll = &self.coll;
+        let (access, stats) = if count {
+            let (_, a, st) = py.detach(|| coll.count_explained(f.as_ref()))?;
+            (a, st)
+        } else {
+            let q = Find {
+                filter: f.as_ref(),
+                sort: s.as_ref(),
+                projection: None,
+                skip,
+                limit,
+            };
+            let (_, a, st) = py.detach(|| coll.find_explained(&q))?;
+            (a, st)
+        };
+        explain_dict(py, &access, &stats)
+    }
+
+    /// Deletes the collection: its documents and indexes. Whether it existed.
+    fn drop(&self, py: Python<'_>) -> PyResult<bool> {
+        let store = self.coll.store.clone();
+        let name = self.name.clone();
+        Ok(py.detach(move || Collection::drop_named(&store, &name))?)
     }
 }

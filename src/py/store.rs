@@ -74,7 +74,7 @@ impl PyStore {
     fn drop_collection(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
         let store = self.store.clone();
         let name = name.to_string();
-        Ok(py.detach(move || store.drop_space(crate::collection::KIND, &name))?)
+        Ok(py.detach(move || crate::collection::Collection::drop_named(&store, &name))?)
     }
 
     /// Deletes the key/value space `name` and its data; returns whether it

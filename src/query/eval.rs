@@ -24,11 +24,11 @@ pub fn matches(filter: &Filter, doc: &Value<'_>) -> bool {
 }
 
 /// A value reached by a path, or `None` where the path is missing.
-type Leaf<'v, 'a> = Option<&'v Value<'a>>;
+pub(crate) type Leaf<'v, 'a> = Option<&'v Value<'a>>;
 
 /// Collects what the path reaches: values, and `None` for each place where
 /// it is missing (the whole document, or an array element without it).
-fn resolve<'v, 'a>(value: &'v Value<'a>, path: &[String], out: &mut Vec<Leaf<'v, 'a>>) {
+pub(crate) fn resolve<'v, 'a>(value: &'v Value<'a>, path: &[String], out: &mut Vec<Leaf<'v, 'a>>) {
     let Some((head, rest)) = path.split_first() else {
         out.push(Some(value));
         return;

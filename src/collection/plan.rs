@@ -1,0 +1,346 @@
+//! The query planner: how a filter (and sort) reads a collection.
+//!
+//! 1. Equality or `$in` on every primary-key field: read those documents.
+//! 2. Else the index serving the most conditions: equality/`$in` on a
+//!    prefix of its fields, then at most one range (`$gt`... on scalars of
+//!    one type) on the next field. Candidates are checked against the whole
+//!    filter, so an index only has to never miss a match.
+//! 3. Else, with a sort and a limit, an index whose order is the sort order.
+//! 4. Else a scan of the collection in primary-key order.
+//!
+//! A plan is *covered* when its entries are exactly the matches (every
+//! condition of the filter is one of its bounds): counting it reads entries
+//! (or counters), never documents.
+
+use super::index::{encode_atom, IndexDef, NULL_ATOM, TAG_DATETIME};
+use crate::codec::doc::{is_nan, Value};
+use crate::query::filter::{Cmp, Filter, Op};
+use crate::query::shape::Sort;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// Most point lookups one index plan makes (from `$in` lists multiplied
+/// across fields); past it the plan keeps fewer fields.
+const MAX_POINTS: usize = 10_000;
+
+/// A range over the `values` part of index keys (after the id prefix):
+/// `lo` inclusive, `hi` exclusive; `None` is open.
+#[derive(Debug, Clone)]
+pub struct ValueRange {
+    /// Inclusive lower bound.
+    pub lo: Option<Vec<u8>>,
+    /// Exclusive upper bound.
+    pub hi: Option<Vec<u8>>,
+}
+
+impl ValueRange {
+    /// Absolute bounds under `prefix` (an index's entry or counter prefix).
+    pub fn bounds(&self, prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+        let join = |v: &[u8]| [prefix, v].concat();
+        let lo = Bound::Included(join(self.lo.as_deref().unwrap_or_default()));
+        let hi = match &self.hi {
+            Some(h) => Bound::Excluded(join(h)),
+            None => successor(prefix).map_or(Bound::Unbounded, Bound::Excluded),
+        };
+        (lo, hi)
+    }
+}
+
+/// The smallest byte string above every string starting with `p`.
+pub fn successor(p: &[u8]) -> Option<Vec<u8>> {
+    let mut s = p.to_vec();
+    while let Some(last) = s.pop() {
+        if last < 0xFF {
+            s.push(last + 1);
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// How a query reads through an index.
+#[derive(Debug, Clone)]
+pub struct IndexScan {
+    /// The index.
+    pub def: Arc<IndexDef>,
+    /// Value ranges to read, in order.
+    pub ranges: Vec<ValueRange>,
+    /// The entries in `ranges` are exactly the matching documents.
+    pub covered: bool,
+    /// `Some(reverse)`: read in entry order, which is the sort order.
+    pub ordered: Option<bool>,
+    /// Fields used with equality.
+    pub eq_fields: usize,
+    /// Whether the next field has a range.
+    pub range_field: bool,
+}
+
+impl IndexScan {
+    /// Whether counters give the exact count: covered, and every document
+    /// has at most one entry in the ranges.
+    pub fn counts_from_counters(&self) -> bool {
+        self.covered
+            && (!self.def.multikey()
+                || (self.ranges.len() == 1
+                    && !self.range_field
+                    && self.eq_fields == self.def.paths.len()))
+    }
+}
+
+/// How a query reads the collection.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// Every document, in primary-key order.
+    Scan,
+    /// These encoded primary keys (sorted).
+    Keys(Vec<Vec<u8>>),
+    /// Through an index.
+    Index(IndexScan),
+}
+
+/// Conditions of the filter's top-level conjunction, by path.
+struct Preds<'f> {
+    fields: Vec<(&'f [String], Vec<&'f Op>)>,
+    /// Conditions the index bounds cannot express ($or, $nor).
+    other: bool,
+    total: usize,
+}
+
+impl<'f> Preds<'f> {
+    fn of(filter: Option<&'f Filter>) -> Self {
+        let mut p = Preds {
+            fields: Vec::new(),
+            other: false,
+            total: 0,
+        };
+        if let Some(f) = filter {
+            p.add(f);
+        }
+        p
+    }
+
+    fn add(&mut self, f: &'f Filter) {
+        match f {
+            Filter::And(parts) => parts.iter().for_each(|p| self.add(p)),
+            Filter::Field(path, ops) => {
+                self.total += ops.len();
+                let ops_iter = ops.iter();
+                match self
+                    .fields
+                    .iter_mut()
+                    .find(|(p, _)| *p == path.0.as_slice())
+                {
+                    Some((_, v)) => v.extend(ops_iter),
+                    None => self.fields.push((&path.0, ops_iter.collect())),
+                }
+            }
+            Filter::Or(_) | Filter::Nor(_) => self.other = true,
+        }
+    }
+
+    fn get(&self, path: &[String]) -> Option<&[&'f Op]> {
+        self.fields
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, ops)| ops.as_slice())
+    }
+}
+
+/// The atom of a condition's operand, and whether it is approximate.
+fn atom(v: &Value<'_>) -> Option<(Vec<u8>, bool)> {
+    let mut buf = Vec::new();
+    encode_atom(v, &mut buf).map(|approximate| (buf, approximate))
+}
+
+/// The atoms an equality-like condition matches, if it is one, and
+/// whether any is approximate (then it matches more than the condition).
+fn points(op: &Op) -> Option<(Vec<Vec<u8>>, bool)> {
+    match op {
+        Op::Eq(v) => atom(v).map(|(a, approximate)| (vec![a], approximate)),
+        Op::In(vs, patterns) if patterns.is_empty() => {
+            let mut approximate = false;
+            let mut out = Vec::with_capacity(vs.len());
+            for v in vs {
+                let (a, ap) = atom(v)?;
+                approximate |= ap;
+                out.push(a);
+            }
+            out.sort();
+            out.dedup();
+            Some((out, approximate))
+        }
+        Op::Cmp(Value::Null, Cmp::Gte | Cmp::Lte) => Some((vec![vec![NULL_ATOM]], false)),
+        _ => None,
+    }
+}
+
+/// First and past-the-end tag of the atoms comparable with `v`; `None` for
+/// values a range never uses.
+fn class_of(v: &Value<'_>) -> Option<(u8, u8)> {
+    if is_nan(v) {
+        return None;
+    }
+    Some(match v {
+        // From -inf: ranges never match NaN (below every number).
+        Value::Int(_) | Value::BigInt(..) | Value::Float(_) | Value::Decimal(_) => (0x11, 0x16),
+        Value::Str(_) => (0x20, 0x21),
+        Value::Bytes(_) | Value::Uuid(_) => (0x50, 0x51),
+        Value::Bool(_) => (0x60, 0x62),
+        Value::DateTime(..) => (TAG_DATETIME, TAG_DATETIME + 1),
+        _ => return None,
+    })
+}
+
+/// What one index can do for a filter and sort.
+struct Candidate {
+    scan: IndexScan,
+    score: usize,
+}
+
+fn consider(def: &Arc<IndexDef>, preds: &Preds<'_>, sort: Option<&Sort>) -> Candidate {
+    let multikey = def.multikey();
+    let mut approximate = def.approximate();
+    let mut prefixes: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut consumed = 0usize;
+    let mut eq_fields = 0usize;
+    let mut range: Option<(Vec<u8>, Vec<u8>)> = None;
+    for path in &def.paths {
+        let Some(ops) = preds.get(path) else { break };
+        if let Some((atoms, ap)) = ops.iter().find_map(|op| points(op)) {
+            approximate |= ap;
+            if prefixes.len() * atoms.len().max(1) > MAX_POINTS {
+                break;
+            }
+            prefixes = prefixes
+                .iter()
+                .flat_map(|p| atoms.iter().map(move |a| [p.as_slice(), a].concat()))
+                .collect();
+            consumed += 1;
+            eq_fields += 1;
+            continue;
+        }
+        let cmps: Vec<(&Value<'_>, Cmp)> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Cmp(v, c) => class_of(v).map(|_| (v, *c)),
+                _ => None,
+            })
+            .collect();
+        let Some(&(first, _)) = cmps.first() else {
+            break;
+        };
+        let class = class_of(first);
+        let mut lo = vec![class.map_or(0, |c| c.0)];
+        let mut hi = vec![class.map_or(0, |c| c.1)];
+        // A list matches each bound through any element: bounds of one
+        // field only intersect when no document holds a list there.
+        let take = if multikey { 1 } else { cmps.len() };
+        for &(v, c) in cmps.iter().filter(|(v, _)| class_of(v) == class).take(take) {
+            let Some((a, ap)) = atom(v) else { continue };
+            consumed += 1;
+            approximate |= ap;
+            // Approximate atoms may tie with the bound: keep the ties.
+            let c = match (approximate, c) {
+                (true, Cmp::Gt) => Cmp::Gte,
+                (true, Cmp::Lt) => Cmp::Lte,
+                (_, c) => c,
+            };
+            match c {
+                Cmp::Gt => lo = lo.max(successor(&a).unwrap_or(a)),
+                Cmp::Gte => lo = lo.max(a),
+                Cmp::Lt => hi = hi.min(a),
+                Cmp::Lte => hi = hi.min(successor(&a).unwrap_or(a)),
+            }
+        }
+        range = Some((lo, hi));
+        break;
+    }
+    let ranges: Vec<ValueRange> = prefixes
+        .iter()
+        .map(|p| match &range {
+            Some((lo, hi)) => ValueRange {
+                lo: Some([p.as_slice(), lo].concat()),
+                hi: Some([p.as_slice(), hi].concat()),
+            },
+            None => ValueRange {
+                lo: (!p.is_empty()).then(|| p.clone()),
+                hi: if p.is_empty() { None } else { successor(p) },
+            },
+        })
+        .collect();
+    let covered = !preds.other && consumed == preds.total && !approximate;
+    let ordered = sort.and_then(|s| {
+        let k = eq_fields;
+        let fits = prefixes.len() == 1
+            && !multikey
+            && !approximate
+            && !def.partial()
+            && !def.spec.sparse
+            && def.paths.len() >= k + s.0.len()
+            && s.0.iter().zip(&def.paths[k..]).all(|((p, _), q)| p == q)
+            && s.0.iter().all(|(_, d)| *d == s.0[0].1);
+        fits.then_some(s.0[0].1)
+    });
+    let full_unique = def.spec.unique && eq_fields == def.paths.len();
+    let score = 2 * eq_fields + usize::from(range.is_some()) + usize::from(full_unique);
+    Candidate {
+        scan: IndexScan {
+            def: def.clone(),
+            ranges,
+            covered,
+            ordered,
+            eq_fields,
+            range_field: range.is_some(),
+        },
+        score,
+    }
+}
+
+/// Chooses how to read. `pinned`: the primary keys the filter pins, if any.
+/// Index flags are read here: call after taking the snapshot the plan runs on.
+pub fn choose(
+    pinned: Option<Vec<Vec<u8>>>,
+    defs: &[Arc<IndexDef>],
+    filter: Option<&Filter>,
+    sort: Option<&Sort>,
+    limit: Option<usize>,
+) -> Access {
+    if let Some(keys) = pinned {
+        return Access::Keys(keys);
+    }
+    let preds = Preds::of(filter);
+    let mut best: Option<Candidate> = None;
+    let mut order_only: Option<Candidate> = None;
+    for def in defs {
+        let c = consider(def, &preds, sort);
+        if c.score == 0 {
+            if c.scan.ordered.is_some() && order_only.is_none() {
+                order_only = Some(c);
+            }
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                (
+                    c.score,
+                    c.scan.ordered.is_some(),
+                    std::cmp::Reverse(c.scan.def.paths.len()),
+                ) > (
+                    b.score,
+                    b.scan.ordered.is_some(),
+                    std::cmp::Reverse(b.scan.def.paths.len()),
+                )
+            }
+        };
+        if better {
+            best = Some(c);
+        }
+    }
+    match (best, order_only) {
+        (Some(b), _) => Access::Index(b.scan),
+        // Reading in sort order pays off when a limit stops it early.
+        (None, Some(o)) if limit.is_some() => Access::Index(o.scan),
+        _ => Access::Scan,
+    }
+}
