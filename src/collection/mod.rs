@@ -12,6 +12,7 @@ pub mod plan;
 use crate::codec::doc::{self, Value};
 use crate::codec::key::{Key, KeyWriter};
 use crate::engine::catalog::SpaceConfig;
+use crate::engine::reader::Visit;
 use crate::engine::{BatchOp, Read, SpaceId, Store, View};
 use crate::error::{Error, Result};
 use crate::query::shape::{Projection, Sort};
@@ -393,23 +394,21 @@ impl Collection {
         st: &IndexState,
         access: &Access,
         stats: &mut Stats,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visit<'_>,
     ) -> Result<()> {
         let space = self.space;
-        let fetch_all = |keys: &[Vec<u8>],
-                         stats: &mut Stats,
-                         visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>|
-         -> Result<()> {
-            for k in keys {
-                if let Some(v) = r.get(space, k)? {
-                    stats.docs_examined += 1;
-                    if !visit(k, &v)? {
-                        break;
+        let fetch_all =
+            |keys: &[Vec<u8>], stats: &mut Stats, visit: &mut Visit<'_>| -> Result<()> {
+                for k in keys {
+                    if let Some(v) = r.get(space, k)? {
+                        stats.docs_examined += 1;
+                        if !visit(k, &v)? {
+                            break;
+                        }
                     }
                 }
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         match access {
             Access::Scan => r.scan(
                 space,
@@ -467,7 +466,7 @@ impl Collection {
         scan: &IndexScan,
         reverse: bool,
         stats: &mut Stats,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visit<'_>,
     ) -> Result<()> {
         let space = self.space;
         let mut go_on = true;

@@ -9,6 +9,9 @@ use crate::error::Result;
 use fjall::{Keyspace, Readable, Slice};
 use std::ops::Bound;
 
+/// A visitor of `(key, value)` items; returns whether to go on.
+pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
+
 /// Point and range reads over the spaces of one store.
 pub trait Read {
     /// Value of `key` in `space`.
@@ -22,16 +25,11 @@ pub trait Read {
         lo: Bound<Vec<u8>>,
         hi: Bound<Vec<u8>>,
         reverse: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visit<'_>,
     ) -> Result<()>;
 }
 
-fn visit_all<I>(
-    store: &Store,
-    iter: I,
-    reverse: bool,
-    visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
-) -> Result<()>
+fn visit_all<I>(store: &Store, iter: I, reverse: bool, visit: &mut Visit<'_>) -> Result<()>
 where
     I: DoubleEndedIterator<Item = fjall::Guard>,
 {
@@ -99,7 +97,7 @@ impl Read for View<'_> {
         lo: Bound<Vec<u8>>,
         hi: Bound<Vec<u8>>,
         reverse: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visit<'_>,
     ) -> Result<()> {
         if empty_range(&lo, &hi) {
             return Ok(());
@@ -134,7 +132,7 @@ impl Read for SnapshotView<'_> {
         lo: Bound<Vec<u8>>,
         hi: Bound<Vec<u8>>,
         reverse: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visit<'_>,
     ) -> Result<()> {
         if empty_range(&lo, &hi) {
             return Ok(());
