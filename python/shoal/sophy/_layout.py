@@ -118,7 +118,10 @@ class Layout:
             # the "any" codec returns tuples of the native parts
             self.decode_key = _decoder(key_parts, as_tuple=True, native_tuple=True)
         else:
-            self.key_codec = first.native
+            # "any", not "str"/"bytes": those codecs refuse the empty key, which
+            # Sophia allows; "any" orders str by code point (= UTF-8 bytes) and
+            # bytes bytewise, like Sophia.
+            self.key_codec = "int" if first.native == "int" else "any"
             self.encode_key = self.encode_bound = _single(first, "key")
             self.decode_key = _decoder(key_parts, as_tuple=False, native_tuple=False)
         self.value_codec, self.encode_value, self.decode_value = self._values(
