@@ -137,8 +137,10 @@ class Cursor:
     continues the latest one (``StopIteration`` before the first ``iter()``).
     ``order`` is ``'>='`` (ascending from ``key``), ``'>'`` (ascending,
     excluding ``key``), ``'<='`` or ``'<'`` (descending). ``prefix`` keeps keys
-    whose first part starts with it; unlike Sophia, a descending prefix cursor
-    without a ``key`` returns the matching keys in descending order.
+    whose first part starts with it. Sophia's descending prefix cursor stops at
+    the first key it visits that lacks the prefix, so it returns nothing when it
+    starts beyond the prefix (without a ``key``: unless the last key matches);
+    here it returns the matching keys, descending (spec E.9).
     """
 
     def __init__(
