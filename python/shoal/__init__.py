@@ -185,6 +185,12 @@ class Collection(_core.Collection):
     the stored documents; only the documents returned become Python objects.
     ``insert_many`` is one atomic batch. Iteration yields the documents in
     primary-key order; ``len()`` counts them.
+
+    Secondary indexes (``create_index``: single field, compound, multikey,
+    ``unique``, ``sparse``) are written in the same commit as the documents
+    and used automatically for equality, ``$in`` and range conditions, for
+    sorting with a limit, and for counting without reading documents;
+    ``explain()`` shows the plan and what it read.
     """
 
     __slots__ = ()

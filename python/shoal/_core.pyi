@@ -207,6 +207,26 @@ class Collection:
     ) -> Any: ...
     def delete_many(self, filter: dict[str, Any] | None = None) -> int: ...
     def delete_one(self, filter: dict[str, Any] | None = None) -> bool: ...
+    def create_index(
+        self,
+        fields: str | list[str] | list[tuple[str, int]] | dict[str, int],
+        *,
+        unique: bool = False,
+        sparse: bool = False,
+        name: str | None = None,
+    ) -> str: ...
+    def drop_index(self, name: str) -> None: ...
+    def indexes(self) -> list[dict[str, Any]]: ...
+    def explain(
+        self,
+        filter: dict[str, Any] | None = None,
+        *,
+        sort: str | dict[str, int] | list[tuple[str, int]] | None = None,
+        skip: int = 0,
+        limit: int | None = None,
+        count: bool = False,
+    ) -> dict[str, Any]: ...
+    def drop(self) -> bool: ...
 
 @final
 class Cursor(Iterator[Any]):

@@ -206,7 +206,15 @@ fn consider(def: &Arc<IndexDef>, preds: &Preds<'_>, sort: Option<&Sort>) -> Cand
     let mut range: Option<(Vec<u8>, Vec<u8>)> = None;
     for path in &def.paths {
         let Some(ops) = preds.get(path) else { break };
-        if let Some((atoms, ap)) = ops.iter().find_map(|op| points(op)) {
+        let found = ops.iter().find_map(|op| points(op));
+        // A sparse index lacks the documents missing its fields, which
+        // `None` matches.
+        if let Some((atoms, _)) = &found {
+            if def.spec.sparse && atoms.iter().any(|a| a.as_slice() == [NULL_ATOM]) {
+                break;
+            }
+        }
+        if let Some((atoms, ap)) = found {
             approximate |= ap;
             if prefixes.len() * atoms.len().max(1) > MAX_POINTS {
                 break;
