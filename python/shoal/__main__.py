@@ -88,8 +88,33 @@ def demo(path: str | None = None) -> int:
             stats = again.stats()
             _say(f"   stats: {stats['disk_bytes'] / 1e6:.1f} MB on disk, "
                  f"{stats['journal_count']} journal file(s)")
+        _sophy_demo(f"{where}-sophy")
         _say("\ndone.")
     return 0
+
+
+def _sophy_demo(where: str) -> None:
+    """The sophy face: a script written for ``sophy`` after ``from shoal import sophy``."""
+    from shoal import sophy
+
+    _say("\n6. the sophy face (drop-in for the sophy package): from shoal import sophy")
+    env = sophy.Sophia(where)
+    db = env.add_database("kv", sophy.Schema.key_value())
+    env.open()
+    db.update(k1="v1", k2="v2", k3="v3")
+    _say(f"   db['k1':'k2'] -> {list(db['k1':'k2'])}; db['k3':'k1'] -> {list(db['k3':'k1'])}")
+    with env.transaction() as txn:
+        txn[db]["k4"] = "v4"
+    _say(f"   after env.transaction(): db.cursor(order='<', key='k4') -> "
+         f"{list(db.cursor(order='<', key='k4', values=False))}")
+    env.close()
+    legacy = sophy.connect(where, "legacy")  # the 0.1 API of the seed document
+    legacy["a"] = "1"
+    view = legacy.view("before")
+    legacy["a"] = "2"
+    _say(f"   legacy connect(): db['a'] -> {legacy['a']!r}, view['a'] -> {view['a']!r}")
+    view.close()
+    legacy.sophia.close()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -239,20 +239,26 @@ class DatabaseTransaction:
 
     def set(self, key: Any, value: Any) -> None:
         """Buffer ``key = value`` in the transaction."""
-        tx = self._native()
+        txn = self._txn
+        tx = txn._tx
+        if tx is None or txn._gen != txn._env._gen:
+            tx = txn._live(TX_NOT_ACTIVE)
         db = self._db
         nk = db._ek(key)
         try:
             tx.put(db._src, nk, db._ev(value))
         except shoal.Error as exc:
             raise engine_error(exc) from None
-        self._txn._writes.add((db._space, nk))
+        txn._writes.add((db._space, nk))
 
     __setitem__ = set
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value of ``key`` as this transaction sees it, or ``default``."""
-        tx = self._native()
+        txn = self._txn
+        tx = txn._tx
+        if tx is None or txn._gen != txn._env._gen:
+            tx = txn._live(TX_NOT_ACTIVE)
         db = self._db
         try:
             value = tx.get(db._src, db._ek(key), _MISSING)
