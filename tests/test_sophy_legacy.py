@@ -558,3 +558,50 @@ def test_e11_multi_delete_is_atomic(db):
     assert len(db) == 3
     db.multi_delete(["a", "b", "zz"])
     assert list(db) == [("c", "3")]
+
+
+# ------------------------------------------------------------------ part C
+
+
+def test_part_c_create_database_switches_to_legacy_mode(tmp_path):
+    env = Sophia(str(tmp_path / "e"))  # 0.7 mode, closed
+    db = env.create_database("x")
+    assert env.is_open
+    assert env.version == "2.1.1"
+    db["k"] = b"\xff"
+    assert db["k"] == b"\xff"  # legacy text values
+    with pytest.raises(KeyError) as info:
+        db["missing"]
+    assert info.value.args == ("missing",)
+    env.close()
+
+
+def test_part_c_legacy_keywords_select_legacy_mode(tmp_path):
+    env = Sophia(str(tmp_path / "e"), auto_open=True)
+    assert env.is_open and env.version == "2.1.1"
+    env.close()
+    env = Sophia(str(tmp_path / "f"), memory_limit=0)
+    assert env.is_open
+    env.close()
+
+
+def test_sync_option_makes_commits_fsync(tmp_path):
+    env = Sophia(str(tmp_path / "e"), [("a", "string")])
+    assert env._store.durability == "flush"
+    db = env.database("b", sync=True)
+    assert env._store.durability == "sync"
+    db["k"] = "v"
+    assert env["a"].status == "online"
+    env.close()
+
+
+def test_engine_errors_are_sophia_errors(db):
+    with pytest.raises(SophiaError):
+        db["k" * 70000] = "v"  # beyond shoal's key size limit
+    assert len(db) == 0
+
+
+def test_reprs(env, db):
+    assert "main" in repr(db)
+    assert "open" in repr(env)
+    assert "order" in repr(db.cursor())

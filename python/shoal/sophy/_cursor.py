@@ -54,9 +54,9 @@ def scan(
             return cur  # type: ignore[no-any-return]
         return ((k if dk is None else dk(k), v if dv is None else dv(v)) for k, v in cur)
     if keys:
-        return cur if dk is None else map(dk, cur)  # type: ignore[no-any-return]
+        return cur if dk is None else map(dk, cur)
     if values:
-        return cur if dv is None else map(dv, cur)  # type: ignore[no-any-return]
+        return cur if dv is None else map(dv, cur)
     return (None for _ in cur)
 
 

@@ -133,9 +133,8 @@ class Sophia:
         log_path: Any = _UNSET,
     ) -> None:
         legacy_args = (databases, auto_open, backup_path, memory_limit, threads, log_path)
-        self._path = os.fspath(path)
-        if isinstance(self._path, bytes):
-            self._path = self._path.decode("utf-8")
+        raw = os.fspath(path)
+        self._path: str = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         self._legacy = any(a is not _UNSET for a in legacy_args)
         self._auto_open = True if auto_open is _UNSET else bool(auto_open)
         self._opts: dict[str, Any] = {}

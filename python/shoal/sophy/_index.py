@@ -113,7 +113,8 @@ class _UnsignedIndex(BaseIndex):
         top = (1 << self.bits) - 1
         if value < 0 or value > top:
             raise OverflowError(f"{value} is out of range for {type(self).__name__} (0 to {top})")
-        return top - value if self.rev else value
+        result: int = top - value if self.rev else value
+        return result
 
 
 class _RevIndex(_UnsignedIndex):

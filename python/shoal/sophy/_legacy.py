@@ -95,7 +95,7 @@ class SimpleDatabase(Sophia):
         """Atomic batch write (see :meth:`Database.update`)."""
         self.db.update(_data, **kwargs)
 
-    def transaction(self) -> LegacyTransaction:  # type: ignore[override]
+    def transaction(self) -> LegacyTransaction:
         """A transaction on the database."""
         return self.db.transaction()
 

@@ -356,7 +356,7 @@ class LegacyTransaction(Reader, Transaction):
         self._src: Any = NOT_ACTIVE
 
     __hash__ = Transaction.__hash__
-    __eq__ = Transaction.__eq__  # type: ignore[assignment]
+    __eq__ = Transaction.__eq__
 
     def open(self) -> LegacyTransaction:
         """Begin the transaction (legacy name)."""
