@@ -186,6 +186,8 @@ class Database(Reader):
         layout = Layout(self._key_parts, self._value_parts, int(limit))
         self._set_layout(layout)
         self._ev = layout.encode_value
+        self._vt: Any = layout.value_exact
+        self._vg = layout.value_guard
 
     def _bind(self, store: shoal.Store) -> None:
         self._relayout()
@@ -231,37 +233,51 @@ class Database(Reader):
     # -- writes ------------------------------------------------------------------
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        if type(key) is not self._kt:
+            key = self._ek(key)
+        if type(value) is not self._vt or len(value) > self._vg:
+            value = self._ev(value)
         try:
-            self._src[self._ek(key)] = self._ev(value)
+            self._src[key] = value
         except shoal.Error as exc:
             raise engine_error(exc) from None
 
     def set(self, key: Any, value: Any) -> None:
         """Store ``value`` under ``key`` (upsert)."""
+        if type(key) is not self._kt:
+            key = self._ek(key)
+        if type(value) is not self._vt or len(value) > self._vg:
+            value = self._ev(value)
         try:
-            self._src[self._ek(key)] = self._ev(value)
+            self._src[key] = value
         except shoal.Error as exc:
             raise engine_error(exc) from None
 
     def __delitem__(self, key: Any) -> None:
         try:
-            self._src.discard(self._ek(key))
+            self._src.discard(key if type(key) is self._kt else self._ek(key))
         except shoal.Error as exc:
             raise engine_error(exc) from None
 
     def delete(self, key: Any) -> None:
         """Delete ``key``; a missing key is not an error."""
         try:
-            self._src.discard(self._ek(key))
+            self._src.discard(key if type(key) is self._kt else self._ek(key))
         except shoal.Error as exc:
             raise engine_error(exc) from None
 
     def _pairs(self, data: Optional[dict[Any, Any]], kwargs: dict[str, Any]) -> list[Any]:
         if data is not None and not isinstance(data, dict):
             raise TypeError(f"update() needs a dict, not {type(data).__name__}")
-        ek, ev = self._ek, self._ev
+        ek, ev, kt, vt, vg = self._ek, self._ev, self._kt, self._vt, self._vg
         items = chain(data.items(), kwargs.items()) if data else kwargs.items()
-        return [(ek(k), ev(v)) for k, v in items]
+        return [
+            (
+                k if type(k) is kt else ek(k),
+                v if type(v) is vt and len(v) <= vg else ev(v),
+            )
+            for k, v in items
+        ]
 
     def update(self, _data: Optional[dict[Any, Any]] = None, **kwargs: Any) -> None:
         """Write every pair of ``_data`` and ``kwargs`` atomically (one batch)."""

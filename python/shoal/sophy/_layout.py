@@ -18,9 +18,16 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Sequence
 
 from ._errors import SophiaError
-from ._index import BaseIndex
+from ._index import BaseIndex, BytesIndex, LegacyValue, StringIndex
 
 Conv = Callable[[Any], Any]
+
+# convert() implementations that return a value of this exact type unchanged
+_EXACT: dict[Any, type] = {
+    StringIndex.convert: str,
+    BytesIndex.convert: bytes,
+    LegacyValue.convert: str,
+}
 
 
 def _field_size(value: Any) -> int:
@@ -92,8 +99,18 @@ def _decoder(parts: Sequence[BaseIndex], as_tuple: bool, native_tuple: bool) -> 
     return dec
 
 
+class _Never:
+    """A type no value has: the ``key_exact``/``value_exact`` of layouts without a fast path."""
+
+
 class Layout:
-    """Converters and codecs for one database (see the module docstring)."""
+    """Converters and codecs for one database (see the module docstring).
+
+    ``key_exact``/``value_exact`` name the one Python type that is stored
+    unchanged (single ``str``/``bytes`` parts), so callers may skip the
+    converter for it: a key of that type is used as is, a value too when
+    ``len(value) <= value_guard`` (the field size limit cannot be exceeded).
+    """
 
     def __init__(
         self,
@@ -111,6 +128,9 @@ class Layout:
         first = key_parts[0]
         self.rev = any(getattr(p, "rev", False) for p in key_parts)
         self.prefix_native = {"str": str, "bytes": bytes}.get(first.native)
+        self.key_exact: type = _Never
+        if not self.multi_key and type(first).convert in _EXACT:
+            self.key_exact = _EXACT[type(first).convert]
         if self.multi_key:
             self.key_codec = "any"
             self.encode_key: Conv = _multi(key_parts, "key")
@@ -127,6 +147,11 @@ class Layout:
         self.value_codec, self.encode_value, self.decode_value = self._values(
             value_parts, limit_field
         )
+        self.value_exact: type = _Never
+        self.value_guard = -1
+        if len(value_parts) == 1 and type(value_parts[0]).convert in _EXACT:
+            self.value_exact = _EXACT[type(value_parts[0]).convert]
+            self.value_guard = limit_field // 4 if self.value_exact is str else limit_field
 
     @staticmethod
     def _values(parts: Sequence[BaseIndex], limit: int) -> tuple[str, Conv, Optional[Conv]]:

@@ -26,12 +26,14 @@ class Reader:
     _layout: Layout
     _legacy: bool
     _ek: Callable[[Any], Any]
+    _kt: type
     _bk: Callable[[Any], Any]
     _dv: Optional[Callable[[Any], Any]]
 
     def _set_layout(self, layout: Layout) -> None:
         self._layout = layout
         self._ek = layout.encode_key
+        self._kt = layout.key_exact
         self._bk = layout.encode_bound
         self._dv = layout.decode_value
 
@@ -44,7 +46,7 @@ class Reader:
         if type(key) is slice:
             return self.get_range(key.start, key.stop, key.step)
         try:
-            value = self._src[self._ek(key)]
+            value = self._src[key if type(key) is self._kt else self._ek(key)]
         except KeyError:
             raise KeyError(self._missing(key)) from None
         except shoal.Error as exc:
@@ -55,7 +57,7 @@ class Reader:
     def get(self, key: Any, default: Any = None) -> Any:
         """The value of ``key``, or ``default``."""
         try:
-            value = self._src.get(self._ek(key), _MISSING)
+            value = self._src.get(key if type(key) is self._kt else self._ek(key), _MISSING)
         except shoal.Error as exc:
             raise engine_error(exc) from None
         if value is _MISSING:
@@ -66,7 +68,7 @@ class Reader:
     def exists(self, key: Any) -> bool:
         """Whether ``key`` exists."""
         try:
-            return self._ek(key) in self._src
+            return (key if type(key) is self._kt else self._ek(key)) in self._src
         except shoal.Error as exc:
             raise engine_error(exc) from None
 

@@ -244,9 +244,11 @@ class DatabaseTransaction:
         if tx is None or txn._gen != txn._env._gen:
             tx = txn._live(TX_NOT_ACTIVE)
         db = self._db
-        nk = db._ek(key)
+        nk = key if type(key) is db._kt else db._ek(key)
+        if type(value) is not db._vt or len(value) > db._vg:
+            value = db._ev(value)
         try:
-            tx.put(db._src, nk, db._ev(value))
+            tx.put(db._src, nk, value)
         except shoal.Error as exc:
             raise engine_error(exc) from None
         txn._writes.add((db._space, nk))
