@@ -232,16 +232,6 @@ class Database(Reader):
 
     # -- writes ------------------------------------------------------------------
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if type(key) is not self._kt:
-            key = self._ek(key)
-        if type(value) is not self._vt or len(value) > self._vg:
-            value = self._ev(value)
-        try:
-            self._src[key] = value
-        except shoal.Error as exc:
-            raise engine_error(exc) from None
-
     def set(self, key: Any, value: Any) -> None:
         """Store ``value`` under ``key`` (upsert)."""
         if type(key) is not self._kt:
@@ -253,11 +243,7 @@ class Database(Reader):
         except shoal.Error as exc:
             raise engine_error(exc) from None
 
-    def __delitem__(self, key: Any) -> None:
-        try:
-            self._src.discard(key if type(key) is self._kt else self._ek(key))
-        except shoal.Error as exc:
-            raise engine_error(exc) from None
+    __setitem__ = set
 
     def delete(self, key: Any) -> None:
         """Delete ``key``; a missing key is not an error."""
@@ -265,6 +251,8 @@ class Database(Reader):
             self._src.discard(key if type(key) is self._kt else self._ek(key))
         except shoal.Error as exc:
             raise engine_error(exc) from None
+
+    __delitem__ = delete
 
     def _pairs(self, data: Optional[dict[Any, Any]], kwargs: dict[str, Any]) -> list[Any]:
         if data is not None and not isinstance(data, dict):
