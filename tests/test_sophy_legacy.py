@@ -605,3 +605,13 @@ def test_reprs(env, db):
     assert "main" in repr(db)
     assert "open" in repr(env)
     assert "order" in repr(db.cursor())
+
+
+def test_keys_values_items_are_generators(db):
+    db.update(a="1", b="2")
+    assert next(db.keys()) == "a"
+    assert next(db.values()) == "1"
+    assert next(db.items()) == ("a", "1")
+    v = db.view("v")
+    assert next(v.keys()) == "a"
+    v.close()

@@ -64,15 +64,15 @@ class SimpleDatabase(Sophia):
     def __len__(self) -> int:
         return len(self.db)
 
-    def keys(self) -> Cursor:
+    def keys(self) -> Iterator[Any]:
         """The keys, ascending."""
         return self.db.keys()
 
-    def values(self) -> Cursor:
+    def values(self) -> Iterator[Any]:
         """The values, in key order."""
         return self.db.values()
 
-    def items(self) -> Cursor:
+    def items(self) -> Iterator[Any]:
         """``(key, value)`` pairs, ascending."""
         return self.db.items()
 

@@ -144,17 +144,21 @@ class Reader:
         """A :class:`Cursor` (see there for ``order``, ``key`` and ``prefix``)."""
         return Cursor(self, order, key, prefix, keys, values)
 
-    def keys(self) -> Cursor:
-        """The keys, ascending (a re-iterable cursor)."""
-        return Cursor(self, values=False)
+    def _listing(self, cursor: Cursor) -> Any:
+        # 0.7 returns re-iterable cursors, the legacy API generators
+        return iter(cursor) if self._legacy else cursor
 
-    def values(self) -> Cursor:
-        """The values, in key order (a re-iterable cursor)."""
-        return Cursor(self, keys=False)
+    def keys(self) -> Any:
+        """The keys, ascending (0.7: a re-iterable cursor; legacy: a generator)."""
+        return self._listing(Cursor(self, values=False))
 
-    def items(self) -> Cursor:
-        """``(key, value)`` pairs, ascending (a re-iterable cursor)."""
-        return Cursor(self)
+    def values(self) -> Any:
+        """The values, in key order (0.7: a re-iterable cursor; legacy: a generator)."""
+        return self._listing(Cursor(self, keys=False))
+
+    def items(self) -> Any:
+        """``(key, value)`` pairs, ascending (0.7: a re-iterable cursor; legacy: a generator)."""
+        return self._listing(Cursor(self))
 
     def __iter__(self) -> Iterator[Any]:
         return self._seek_iter(">=", None, None, True, True)
