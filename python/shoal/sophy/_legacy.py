@@ -64,15 +64,15 @@ class SimpleDatabase(Sophia):
     def __len__(self) -> int:
         return len(self.db)
 
-    def keys(self) -> Iterator[Any]:
+    def keys(self) -> Any:
         """The keys, ascending."""
         return self.db.keys()
 
-    def values(self) -> Iterator[Any]:
+    def values(self) -> Any:
         """The values, in key order."""
         return self.db.values()
 
-    def items(self) -> Iterator[Any]:
+    def items(self) -> Any:
         """``(key, value)`` pairs, ascending."""
         return self.db.items()
 
