@@ -138,13 +138,15 @@ class MissingFieldsError(shoal.InvalidArgumentError):
 _SCALARS = frozenset({str, int, bool, type(None), bytes})
 _NUMBERS = frozenset({float, complex})
 _CONTAINERS = frozenset({list, tuple, set, dict})
-_SIMPLE = _SCALARS | _NUMBERS
+_FLAT = _SCALARS | {float}
 
 
-def _is_finite(value: float | complex) -> bool:
+def _reads_back(value: float | complex) -> bool:
+    """Whether ``repr(value)`` reads back as ``value`` (finite; complex parts not ``-0.0``)."""
     if type(value) is float:
         return math.isfinite(value)
-    return math.isfinite(value.real) and math.isfinite(value.imag)  # type: ignore[union-attr]
+    parts = (value.real, value.imag)  # type: ignore[union-attr]
+    return all(math.isfinite(p) and (p != 0 or math.copysign(1, p) > 0) for p in parts)
 
 
 def _check_value(value: Any, where: Callable[[], str]) -> None:
@@ -153,10 +155,10 @@ def _check_value(value: Any, where: Callable[[], str]) -> None:
     if kind in _SCALARS:
         return
     if kind in _NUMBERS:
-        if not _is_finite(value):
+        if not _reads_back(value):
             raise UnsavableValueError(
-                f"{where()}: {value!r} cannot be written as a Python literal "
-                "(nan and infinities cannot be read back)"
+                f"{where()}: {value!r} cannot be written as a Python literal and read "
+                "back (nan, infinities and complex numbers with a -0.0 part change)"
             )
         return
     if kind is dict:
@@ -201,8 +203,8 @@ def _check_records(records: list[Any], text: str) -> None:
     kinds = set(map(type, records))
     fields = set(map(type, itertools.chain.from_iterable(records)))
     values = set(map(type, itertools.chain.from_iterable(map(dict.values, records))))
-    if kinds == {dict} and fields <= _SCALARS and values <= _SIMPLE:
-        if not (values & _NUMBERS) or ("nan" not in text and "inf" not in text):
+    if kinds == {dict} and fields <= _SCALARS and values <= _FLAT:
+        if float not in values or ("nan" not in text and "inf" not in text):
             return
     for record in records:
         _check_record(record)
@@ -213,6 +215,9 @@ def _check_records(records: list[Any], text: str) -> None:
 _STRING_TOKEN = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_WORDS = ("true", "false", "null", "NaN", "Infinity")
+# Between strings, after True/False/None became true/false/null: JSON punctuation,
+# numbers and those words' letters only (prefixes, tuples, comments, ... fail here).
+_JSON_OUTSIDE = re.compile(r"[\x00 \t\r\n\[\]{},:0-9.eE+\-truefalsn]*")
 
 
 class _NotJson(Exception):
@@ -246,19 +251,23 @@ def _loads_as_json(text: str) -> Any:
     """
     if "\x00" in text or "'''" in text or '"""' in text:
         raise _NotJson("special")
-    if '"' not in text and "\\" not in text:
+    plain = '"' not in text and "\\" not in text
+    if plain:
         # Only '...' strings without escapes: every quote delimits a string.
         parts = text.replace("'", '"').split('"')
+        if len(parts) % 2 == 0:
+            raise _NotJson("unbalanced quotes")
     else:
         parts = _STRING_TOKEN.split(text)
-        parts[1::2] = [_string_token_to_json(token)[1:-1] for token in parts[1::2]]
-    if len(parts) % 2 == 0:
-        raise _NotJson("unbalanced quotes")
     outside = "\x00".join(parts[0::2])
     if any(word in outside for word in _JSON_WORDS):
         raise _NotJson("JSON-only words")
     outside = outside.replace("True", "true").replace("False", "false").replace("None", "null")
+    if not _JSON_OUTSIDE.fullmatch(outside):
+        raise _NotJson("not JSON structure")
     parts[0::2] = outside.split("\x00")
+    if not plain:
+        parts[1::2] = [_string_token_to_json(token)[1:-1] for token in parts[1::2]]
     try:
         return json.loads('"'.join(parts), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
@@ -849,6 +858,8 @@ class Query:
     :meth:`any`, :meth:`all`, :meth:`one_of`. Combine conditions with ``&``,
     ``|`` and ``~``. A condition is a callable: ``cond(record) -> bool``. A
     missing field (or a comparison between incompatible types) never matches.
+    ``Query()`` itself (an empty path) tests the value it is given, which is
+    how :meth:`any`/:meth:`all` test list elements: ``Q.tags.any(Q.matches("a.*"))``.
     """
 
     __slots__ = ("_path", "_test", "_text")
@@ -891,8 +902,6 @@ class Query:
         return value
 
     def _on_value(self, test: Callable[[Any], bool], text: str) -> Query:
-        if not self._path:
-            raise ValueError("empty query path: use Query().field or where('field')")
         resolve = self._resolve
 
         def check(record: Record) -> bool:
