@@ -474,8 +474,7 @@ class _Journal:
         """Reconcile with the file's content; return whether the journal is to be replayed."""
         if self.pending is not None and fingerprint == self.pending:
             # A save wrote the file but stopped before emptying the journal.
-            del self.log[:]
-            self._set_state(fingerprint, None)
+            self.end_save(fingerprint)
             return False
         if self.seq and fingerprint != self.base:
             raise FileChangedError(
