@@ -89,6 +89,7 @@ def demo(path: str | None = None) -> int:
             _say(f"   stats: {stats['disk_bytes'] / 1e6:.1f} MB on disk, "
                  f"{stats['journal_count']} journal file(s)")
         _sophy_demo(f"{where}-sophy")
+        _microdb_demo(f"{where}-microdb.json")
         _say("\ndone.")
     return 0
 
@@ -115,6 +116,28 @@ def _sophy_demo(where: str) -> None:
     _say(f"   legacy connect(): db['a'] -> {legacy['a']!r}, view['a'] -> {view['a']!r}")
     view.close()
     legacy.sophia.close()
+
+
+def _microdb_demo(path: str) -> None:
+    """The microdb face: a script written for ``microdb`` after ``from shoal import microdb``."""
+    from shoal import microdb
+
+    _say("\n7. the microdb face (drop-in for the microdb package): from shoal import microdb")
+    mdb = microdb.MicroDB(path, partition_keys=["job", "name"], durable=True)
+    for job in ("clean", "study"):
+        mdb.upsert({"job": job, "name": "Alice", "status": "undone"})
+    mdb.upsert({"job": "clean", "name": "Alice", "status": "finished"})
+    _say(f"   mdb.get({{'job': 'clean', 'name': 'Alice'}}) -> "
+         f"{mdb.get({'job': 'clean', 'name': 'Alice'})}")
+    mdb.close()  # not saved: durable=True kept every upsert in {path}.shoal
+    mdb = microdb.MicroDB(path, ["job", "name"], durable=True)
+    _say(f"   reopened without a save (durable=True): {len(mdb)} records")
+    mdb.save()
+    with open(path, encoding="utf-8") as f:
+        _say(f"   save() wrote the original's format: {f.read().strip()}")
+    done = mdb.search(microdb.where("status") == "finished")
+    _say(f"   search(where('status') == 'finished') -> {done}")
+    mdb.close()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
