@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import ItemsView, KeysView, Mapping, MutableMapping, ValuesView
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple, overload
 
 from . import _core
 from ._core import (
@@ -278,8 +278,23 @@ class Transaction(_core.Transaction):
         """The space ``kv`` seen through this transaction, as a mapping."""
         return TxKV(self, kv)
 
-    def __getitem__(self, kv: KV) -> TxKV:
-        return TxKV(self, kv)
+    def collection(self, coll: Collection) -> Collection:
+        """The collection ``coll`` seen through this transaction.
+
+        Its reads see the transaction's writes; its writes (documents and
+        their index entries) commit with the transaction, all or nothing.
+        """
+        return type(coll)(coll.store, coll.name, transaction=self)
+
+    @overload
+    def __getitem__(self, space: KV) -> TxKV: ...
+    @overload
+    def __getitem__(self, space: Collection) -> Collection: ...
+    def __getitem__(self, space: KV | Collection) -> TxKV | Collection:
+        """``tx[kv]``: a :class:`TxKV`; ``tx[collection]``: the collection in this transaction."""
+        if isinstance(space, _core.Collection):
+            return self.collection(space)
+        return TxKV(self, space)
 
 
 class TxKV(_ViewsMixin, _core.TxKV, MutableMapping):  # type: ignore[misc, type-arg]

@@ -162,8 +162,15 @@ class Collection:
     """Documents under a primary key (see :class:`shoal.Collection`)."""
 
     def __new__(
-        cls, store: Store, name: str, *, key: str | tuple[str, ...] | list[str] | None = None
+        cls,
+        store: Store,
+        name: str,
+        *,
+        key: str | tuple[str, ...] | list[str] | None = None,
+        transaction: Transaction | None = None,
     ) -> Collection: ...
+    @property
+    def transaction(self) -> Transaction | None: ...
     @property
     def name(self) -> str: ...
     @property

@@ -16,6 +16,7 @@ use crate::engine::{BatchOp, Read, SpaceId, Store, View};
 use crate::error::{Error, Result};
 use parking_lot::RwLock;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Space kind of index spaces in the catalog.
@@ -35,6 +36,10 @@ pub struct IndexState {
 pub struct Indexes {
     /// See the module docs for the locking rules.
     pub state: RwLock<IndexState>,
+    /// Bumped (under the commit lock) by every index creation or removal,
+    /// so that a transaction whose entries were computed for other
+    /// definitions cannot commit.
+    generation: AtomicU64,
 }
 
 fn space_config() -> SpaceConfig {
@@ -52,6 +57,15 @@ fn open_space(store: &Store, name: &str) -> Result<SpaceId> {
 }
 
 impl Indexes {
+    /// The current definitions' generation.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Loads the definitions of collection `name` (if it has an index space).
     pub fn load(store: &Store, name: &str) -> Result<Self> {
         if store.space_config(KIND, name)?.is_none() {
@@ -82,6 +96,7 @@ impl Indexes {
                 space: Some(space),
                 defs,
             }),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -150,6 +165,7 @@ impl Indexes {
         store.transact(|view| Ok(((), delete_all(view, space, &def)?)))?;
         let one = [def.clone()];
         let filled = store.transact(|view| {
+            self.bump();
             let mut w = IndexWriter::new(view, space, &one);
             for item in view.range(doc_space, Bound::Unbounded, Bound::Unbounded)? {
                 let (k, v) = item?;
@@ -186,6 +202,7 @@ impl Indexes {
             return Ok(false);
         };
         store.transact(|view| {
+            self.bump();
             let mut ops = delete_all(view, space, &def)?;
             ops.push(BatchOp {
                 space,

@@ -5,14 +5,14 @@
 
 use super::index::{describe, IndexDef};
 use crate::codec::doc::Value;
-use crate::engine::{BatchOp, Read, SpaceId, View};
+use crate::engine::{BatchOp, Read, SpaceId};
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Collects the index writes of one commit.
-pub struct IndexWriter<'a, 'v> {
-    view: &'a View<'v>,
+pub struct IndexWriter<'a> {
+    view: &'a dyn Read,
     space: SpaceId,
     defs: &'a [Arc<IndexDef>],
     /// Final write per entry key (`None` deletes): a key written twice in a
@@ -21,9 +21,10 @@ pub struct IndexWriter<'a, 'v> {
     counters: HashMap<Vec<u8>, i64>,
 }
 
-impl<'a, 'v> IndexWriter<'a, 'v> {
-    /// A writer for the indexes `defs`, stored in `space`.
-    pub fn new(view: &'a View<'v>, space: SpaceId, defs: &'a [Arc<IndexDef>]) -> Self {
+impl<'a> IndexWriter<'a> {
+    /// A writer for the indexes `defs`, stored in `space`, reading through
+    /// `view` (the latest data, or a transaction).
+    pub fn new(view: &'a dyn Read, space: SpaceId, defs: &'a [Arc<IndexDef>]) -> Self {
         Self {
             view,
             space,
@@ -96,21 +97,83 @@ impl<'a, 'v> IndexWriter<'a, 'v> {
         ))
     }
 
-    /// The writes to commit: entries, counters, and the definitions whose
-    /// flags widened. If the commit then fails, call
-    /// [`IndexDef::forget_stored`] on the definitions.
+    /// The writes to commit: entries, then counters and the definitions
+    /// whose flags widened (see [`finish_counters`]). If the commit then
+    /// fails, call [`IndexDef::forget_stored`] on the definitions.
     pub fn finish(self) -> Result<Vec<BatchOp>> {
+        let (mut ops, counters) = self.split();
+        let view = counters.view;
+        ops.extend(counters.finish(view)?);
+        Ok(ops)
+    }
+
+    /// The entry writes, and the counter updates left to do at commit.
+    pub fn split(self) -> (Vec<BatchOp>, Counters<'a>) {
         let space = self.space;
-        let mut ops: Vec<BatchOp> = self
+        let ops = self
             .entries
             .into_iter()
             .map(|(key, value)| BatchOp { space, key, value })
             .collect();
-        for (key, delta) in self.counters {
+        let counters = Counters {
+            view: self.view,
+            space,
+            deltas: self.counters,
+            defs: self.defs.to_vec(),
+        };
+        (ops, counters)
+    }
+}
+
+/// Counter deltas and definitions to store: done under the commit lock on
+/// the latest data (inside a transaction, when it commits), so concurrent
+/// writers of one value never conflict over its counter.
+pub struct Counters<'a> {
+    view: &'a dyn Read,
+    space: SpaceId,
+    deltas: HashMap<Vec<u8>, i64>,
+    defs: Vec<Arc<IndexDef>>,
+}
+
+impl Counters<'_> {
+    /// An owned copy, to run later (see [`OwnedCounters`]).
+    pub fn into_owned(self) -> OwnedCounters {
+        OwnedCounters {
+            space: self.space,
+            deltas: self.deltas,
+            defs: self.defs,
+        }
+    }
+
+    fn finish(self, view: &dyn Read) -> Result<Vec<BatchOp>> {
+        self.into_owned().finish(view)
+    }
+}
+
+/// [`Counters`] without the borrowed view.
+pub struct OwnedCounters {
+    space: SpaceId,
+    deltas: HashMap<Vec<u8>, i64>,
+    defs: Vec<Arc<IndexDef>>,
+}
+
+impl OwnedCounters {
+    /// Adds another operation's deltas.
+    pub fn merge(&mut self, other: OwnedCounters) {
+        for (k, d) in other.deltas {
+            *self.deltas.entry(k).or_default() += d;
+        }
+    }
+
+    /// The counter and definition writes, reading the counters in `view`.
+    pub fn finish(self, view: &dyn Read) -> Result<Vec<BatchOp>> {
+        let space = self.space;
+        let mut ops = Vec::new();
+        for (key, delta) in self.deltas {
             if delta == 0 {
                 continue;
             }
-            let now = match self.view.get(space, &key)? {
+            let now = match view.get(space, &key)? {
                 Some(raw) => read_count(&raw),
                 None => 0,
             };
@@ -121,7 +184,7 @@ impl<'a, 'v> IndexWriter<'a, 'v> {
                 value: (next > 0).then(|| next.to_be_bytes().to_vec()),
             });
         }
-        for def in self.defs {
+        for def in &self.defs {
             if def.take_unstored() {
                 ops.push(BatchOp {
                     space,

@@ -4,9 +4,10 @@
 //! are written once for queries and for read-modify-write updates.
 
 use super::bounds::empty_range;
-use super::store::{Open, SpaceId, Store};
+use super::store::{BatchOp, Open, SpaceId, Store};
 use crate::error::Result;
 use fjall::{Keyspace, Readable, Slice};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 /// A visitor of `(key, value)` items; returns whether to go on.
@@ -139,5 +140,133 @@ impl Read for SnapshotView<'_> {
         }
         let ks = &self.open.space(space)?.ks;
         visit_all(self.store, self.snap.range(ks, (lo, hi)), reverse, visit)
+    }
+}
+
+/// Visits stored items (in scan order) merged with local writes (`None`
+/// deletes) given in the same order; a local write hides the stored value
+/// of its key.
+pub(crate) fn merge_visit<I>(
+    store: &Store,
+    iter: I,
+    local: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    reverse: bool,
+    visit: &mut Visit<'_>,
+) -> Result<()>
+where
+    I: DoubleEndedIterator<Item = fjall::Guard>,
+{
+    let mut stored: Box<dyn Iterator<Item = fjall::Guard>> = if reverse {
+        Box::new(iter.rev())
+    } else {
+        Box::new(iter)
+    };
+    let first = |a: &[u8], b: &[u8]| if reverse { a > b } else { a < b };
+    let mut local = local.into_iter().peekable();
+    let pull = |s: &mut Box<dyn Iterator<Item = fjall::Guard>>| {
+        s.next()
+            .map(|g| g.into_inner())
+            .transpose()
+            .map_err(|e| store.fj(e))
+    };
+    let mut item = pull(&mut stored)?;
+    loop {
+        let take_local = match (&item, local.peek()) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some((k, _)), Some((lk, _))) => !first(k, lk),
+        };
+        if take_local {
+            let Some((lk, lv)) = local.next() else { break };
+            if item
+                .as_ref()
+                .is_some_and(|(k, _)| k.as_ref() == lk.as_slice())
+            {
+                item = pull(&mut stored)?;
+            }
+            if let Some(v) = lv {
+                if !visit(&lk, &v)? {
+                    break;
+                }
+            }
+            continue;
+        }
+        let Some((k, v)) = item else { break };
+        if !visit(&k, &v)? {
+            break;
+        }
+        item = pull(&mut stored)?;
+    }
+    Ok(())
+}
+
+/// The latest data with writes about to be committed on top.
+pub struct Pending<'a> {
+    base: &'a View<'a>,
+    writes: HashMap<SpaceId, BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'a> Pending<'a> {
+    /// Nothing pending yet over `base`.
+    pub fn new(base: &'a View<'a>) -> Self {
+        Self {
+            base,
+            writes: HashMap::new(),
+        }
+    }
+
+    /// Adds writes (a later write of a key replaces an earlier one).
+    pub fn add(&mut self, ops: Vec<BatchOp>) {
+        for op in ops {
+            self.writes
+                .entry(op.space)
+                .or_default()
+                .insert(op.key, op.value);
+        }
+    }
+
+    /// Every pending write, one per key.
+    pub fn into_ops(self) -> Vec<BatchOp> {
+        self.writes
+            .into_iter()
+            .flat_map(|(space, w)| {
+                w.into_iter()
+                    .map(move |(key, value)| BatchOp { space, key, value })
+            })
+            .collect()
+    }
+}
+
+impl Read for Pending<'_> {
+    fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        match self.writes.get(&space).and_then(|w| w.get(key)) {
+            Some(v) => Ok(v.as_deref().map(Slice::from)),
+            None => self.base.get(space, key),
+        }
+    }
+
+    fn scan(
+        &self,
+        space: SpaceId,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+        reverse: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        if empty_range(&lo, &hi) {
+            return Ok(());
+        }
+        let mut local: Vec<(Vec<u8>, Option<Vec<u8>>)> = match self.writes.get(&space) {
+            Some(w) => w
+                .range((lo.clone(), hi.clone()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        if reverse {
+            local.reverse();
+        }
+        let ks = self.base.ks(space)?;
+        merge_visit(self.base.store, ks.range((lo, hi)), local, reverse, visit)
     }
 }

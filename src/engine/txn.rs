@@ -9,8 +9,9 @@
 //! invalidated by `Store::close`, every call reports it closed.
 
 use super::occ::ReadSet;
+use super::reader::{merge_visit, Pending, Read, View, Visit};
 use super::resources::Resource;
-use super::store::{check_sizes, SpaceId, Store};
+use super::store::{check_sizes, BatchOp, SpaceId, Store};
 use crate::error::{Error, Result};
 use fjall::{Readable, Slice};
 use parking_lot::Mutex;
@@ -24,11 +25,18 @@ pub type LocalWrites = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// Buffered writes in a range, in key order (what a cursor merges in).
 pub type LocalRange = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
+/// Work deferred to the commit: runs under the commit lock, on the latest
+/// data, and returns more writes for the same batch (read-modify-write that
+/// must not conflict, such as index counters). An error aborts the commit.
+/// It reads the latest data with the writes of the finalizers before it.
+pub type Finalizer = Box<dyn FnOnce(&dyn Read) -> Result<Vec<BatchOp>> + Send>;
+
 struct TxState {
     start: u64,
     snap: fjall::Snapshot,
     reads: ReadSet,
     writes: HashMap<SpaceId, LocalWrites>,
+    finalizers: Vec<Finalizer>,
 }
 
 /// A read-write transaction with read-your-own-writes.
@@ -60,6 +68,7 @@ impl Transaction {
                 snap,
                 reads: ReadSet::default(),
                 writes: HashMap::new(),
+                finalizers: Vec::new(),
             })),
         });
         store.register(&t);
@@ -180,16 +189,25 @@ impl Transaction {
         })
     }
 
+    /// Adds work to run at commit (see [`Finalizer`]).
+    pub fn on_commit(&self, f: Finalizer) -> Result<()> {
+        let mut guard = self.state.lock();
+        let st = guard.as_mut().ok_or(Error::Closed("transaction"))?;
+        st.finalizers.push(f);
+        Ok(())
+    }
+
     /// Commits; [`Error::Conflict`] if a read key or range was changed by a
     /// concurrent commit. The transaction is finished either way.
     pub fn commit(&self) -> Result<()> {
         self.store.with(|open| {
-            let st = self
+            let mut st = self
                 .state
                 .lock()
                 .take()
                 .ok_or(Error::Closed("transaction"))?;
-            let result = if st.writes.values().all(BTreeMap::is_empty) {
+            let finalizers = std::mem::take(&mut st.finalizers);
+            let result = if st.writes.values().all(BTreeMap::is_empty) && finalizers.is_empty() {
                 Ok(())
             } else {
                 let mut batch = open.db.batch();
@@ -204,11 +222,27 @@ impl Transaction {
                 }
                 self.store
                     .commit(&open.db, Some((st.start, &st.reads)), |record| {
+                        let view = View::new(&self.store, open);
+                        let mut pending = Pending::new(&view);
+                        for f in finalizers {
+                            let ops = f(&pending)?;
+                            pending.add(ops);
+                        }
+                        let more = pending.into_ops();
+                        for op in &more {
+                            check_sizes(&op.key, op.value.as_deref())?;
+                            let ks = &open.space(op.space)?.ks;
+                            match &op.value {
+                                Some(v) => batch.insert(ks, op.key.as_slice(), v.as_slice()),
+                                None => batch.remove(ks, op.key.as_slice()),
+                            }
+                        }
                         batch.commit().map_err(|e| self.store.fj(e))?;
                         let ws = record.then(|| {
                             st.writes
                                 .iter()
                                 .flat_map(|(s, w)| w.keys().map(move |k| (*s, k.clone())))
+                                .chain(more.into_iter().map(|o| (o.space, o.key)))
                                 .collect()
                         });
                         Ok(((), ws))
@@ -222,6 +256,36 @@ impl Transaction {
     /// Discards every buffered write. Idempotent.
     pub fn rollback(&self) {
         self.finish();
+    }
+}
+
+impl Read for Transaction {
+    fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        Transaction::get(self, space, key)
+    }
+
+    /// The snapshot merged with this transaction's writes; the range joins
+    /// the read set.
+    fn scan(
+        &self,
+        space: SpaceId,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+        reverse: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        if super::bounds::empty_range(&lo, &hi) {
+            return Ok(());
+        }
+        let (snap, mut local) = self.range(space, lo.clone(), hi.clone())?;
+        if reverse {
+            local.reverse();
+        }
+        // No lock is held while visiting: `visit` may read this transaction.
+        self.store.with(|open| {
+            let ks = &open.space(space)?.ks;
+            merge_visit(&self.store, snap.range(ks, (lo, hi)), local, reverse, visit)
+        })
     }
 }
 

@@ -6,8 +6,9 @@ use super::convert::msgpack::{self, Mode};
 use super::convert::value::ValueCodec;
 use super::cursor::{PyCursor, Yield};
 use super::store::PyStore;
+use super::txn::PyTransaction;
 use crate::codec::doc;
-use crate::collection::{Collection, Find};
+use crate::collection::{Collection, Ctx, Find};
 use crate::engine::{Cursor, RangeSpec, Source};
 use crate::error::Error;
 use crate::query::shape::{Projection, Sort};
@@ -18,6 +19,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Bound as B;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 const DOCUMENT: Mode = Mode {
@@ -234,6 +236,8 @@ pub struct PyCollection {
     coll: Collection,
     name: String,
     store_obj: Py<PyStore>,
+    /// Set for a collection seen through a transaction.
+    tx: Option<Py<PyTransaction>>,
 }
 
 /// Key fields must be scalars or tuples of them; a list (stored the same
@@ -260,6 +264,25 @@ fn check_key_value(field: &str, v: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 impl PyCollection {
+    /// Index and collection changes commit at once: they are not part of
+    /// transactions.
+    fn not_in_transaction(&self, what: &str) -> PyResult<()> {
+        if self.tx.is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "{what}() cannot run inside a transaction; call it on the collection itself"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        match &self.tx {
+            Some(t) => Ctx::Tx(&t.get().tx),
+            None => Ctx::Auto,
+        }
+    }
+
     /// Encodes a document; with key `("_id",)` a missing `_id` is generated
     /// (into a copy: the caller's dict is not changed).
     fn encode(&self, py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<(Vec<u8>, Vec<u8>)> {
@@ -313,13 +336,22 @@ impl PyCollection {
 #[pymethods]
 impl PyCollection {
     #[new]
-    #[pyo3(signature = (store, name, *, key = None))]
+    #[pyo3(signature = (store, name, *, key = None, transaction = None))]
     fn new(
         py: Python<'_>,
         store: &Bound<'_, PyStore>,
         name: &str,
         key: Option<&Bound<'_, PyAny>>,
+        transaction: Option<Bound<'_, PyTransaction>>,
     ) -> PyResult<Self> {
+        if let Some(t) = &transaction {
+            if !Arc::ptr_eq(t.get().tx.store(), &store.get().store) {
+                return Err(Error::InvalidArgument(
+                    "the transaction belongs to another store".into(),
+                )
+                .into());
+            }
+        }
         let fields: Option<Vec<String>> = match key {
             None => None,
             Some(k) if k.is_instance_of::<PyString>() => Some(vec![k.extract()?]),
@@ -339,7 +371,14 @@ impl PyCollection {
             coll,
             name: name.to_string(),
             store_obj: store.clone().unbind(),
+            tx: transaction.map(Bound::unbind),
         })
+    }
+
+    /// The transaction this collection is seen through, or `None`.
+    #[getter]
+    fn transaction(&self, py: Python<'_>) -> Option<Py<PyTransaction>> {
+        self.tx.as_ref().map(|t| t.clone_ref(py))
     }
 
     /// The collection's name.
@@ -367,7 +406,8 @@ impl PyCollection {
         let key = item.0.clone();
         let items = vec![item];
         let coll = &self.coll;
-        py.detach(|| coll.insert_many(&items))?;
+        let ctx = self.ctx();
+        py.detach(|| coll.insert_many(ctx, &items))?;
         self.decode_key(py, &key)
     }
 
@@ -382,7 +422,8 @@ impl PyCollection {
             items.push(self.encode(py, &d?)?);
         }
         let coll = &self.coll;
-        py.detach(|| coll.insert_many(&items))?;
+        let ctx = self.ctx();
+        py.detach(|| coll.insert_many(ctx, &items))?;
         let keys = PyList::empty(py);
         for (k, _) in &items {
             keys.append(self.decode_key(py, k)?)?;
@@ -394,7 +435,8 @@ impl PyCollection {
     fn put<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let (key, data) = self.encode(py, doc)?;
         let coll = &self.coll;
-        py.detach(|| coll.put(&key, &data))?;
+        let ctx = self.ctx();
+        py.detach(|| coll.put(ctx, &key, &data))?;
         self.decode_key(py, &key)
     }
 
@@ -406,7 +448,8 @@ impl PyCollection {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (key, data) = self.encode(py, doc)?;
         let coll = &self.coll;
-        if !py.detach(|| coll.replace(&key, &data))? {
+        let ctx = self.ctx();
+        if !py.detach(|| coll.replace(ctx, &key, &data))? {
             return Err(PyKeyError::new_err((self.decode_key(py, &key)?.unbind(),)));
         }
         self.decode_key(py, &key)
@@ -421,7 +464,7 @@ impl PyCollection {
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let k = self.key_arg(key)?;
-        match self.coll.get(&k)? {
+        match self.coll.get(self.ctx(), &k)? {
             Some(v) => Ok(msgpack::read(py, &v)?.unbind()),
             None => Ok(default.unwrap_or_else(|| py.None())),
         }
@@ -431,34 +474,35 @@ impl PyCollection {
     fn delete(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         let k = self.key_arg(key)?;
         let coll = &self.coll;
-        Ok(py.detach(|| coll.delete(&k))?)
+        let ctx = self.ctx();
+        Ok(py.detach(|| coll.delete(ctx, &k))?)
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         let k = self.key_arg(key)?;
-        Ok(self.coll.get(&k)?.is_some())
+        Ok(self.coll.get(self.ctx(), &k)?.is_some())
     }
 
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         let coll = &self.coll;
-        Ok(py.detach(|| coll.count(None))?)
+        let ctx = self.ctx();
+        Ok(py.detach(|| coll.count(ctx, None))?)
     }
 
     /// Documents in primary-key order.
     fn __iter__(&self) -> PyResult<PyCursor> {
         let store = &self.coll.store;
+        let source = match &self.tx {
+            Some(t) => Source::Tx(t.get().tx.clone()),
+            None => Source::Snapshot(store.snapshot()?),
+        };
         let spec = RangeSpec {
             lo: B::Unbounded,
             hi: B::Unbounded,
             reverse: false,
             keys_only: false,
         };
-        let c = Cursor::open(
-            store,
-            self.coll.space,
-            Source::Snapshot(store.snapshot()?),
-            spec,
-        )?;
+        let c = Cursor::open(store, self.coll.space, source, spec)?;
         Ok(PyCursor::new(
             c,
             KeyCodec::Any,
@@ -490,7 +534,8 @@ impl PyCollection {
             limit,
         };
         let coll = &self.coll;
-        let raw = py.detach(|| coll.find(&q))?;
+        let ctx = self.ctx();
+        let raw = py.detach(|| coll.find(ctx, &q))?;
         decode_all(py, &raw)
     }
 
@@ -514,7 +559,8 @@ impl PyCollection {
             limit: Some(1),
         };
         let coll = &self.coll;
-        let raw = py.detach(|| coll.find(&q))?;
+        let ctx = self.ctx();
+        let raw = py.detach(|| coll.find(ctx, &q))?;
         match raw.first() {
             Some(v) => Ok(msgpack::read(py, v)?.unbind()),
             None => Ok(py.None()),
@@ -536,7 +582,8 @@ impl PyCollection {
         let path: Vec<String> = field.split('.').map(str::to_string).collect();
         let f = parse_filter(filter)?;
         let coll = &self.coll;
-        let raw = py.detach(|| coll.distinct(&path, f.as_ref()))?;
+        let ctx = self.ctx();
+        let raw = py.detach(|| coll.distinct(ctx, &path, f.as_ref()))?;
         let out = PyList::empty(py);
         for v in &raw {
             out.append(msgpack::read(py, v)?)?;
@@ -567,8 +614,9 @@ impl PyCollection {
         let default_id = (upsert && self.coll.key_fields == ["_id"])
             .then(|| doc::Value::Str(new_object_id().into()));
         let coll = &self.coll;
+        let ctx = self.ctx();
         let (matched, modified, upserted) =
-            py.detach(|| coll.update(f.as_ref(), &parsed, multi, upsert, default_id))?;
+            py.detach(|| coll.update(ctx, f.as_ref(), &parsed, multi, upsert, default_id))?;
         let key = match upserted {
             Some(k) => self.decode_key(py, &k)?,
             None => py.None().into_bound(py),
@@ -589,7 +637,8 @@ impl PyCollection {
     fn delete_many(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
         let f = parse_filter(filter)?;
         let coll = &self.coll;
-        Ok(py.detach(|| coll.delete_where(f.as_ref(), true))?)
+        let ctx = self.ctx();
+        Ok(py.detach(|| coll.delete_where(ctx, f.as_ref(), true))?)
     }
 
     /// Deletes the first matching document; whether there was one.
@@ -597,7 +646,8 @@ impl PyCollection {
     fn delete_one(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         let f = parse_filter(filter)?;
         let coll = &self.coll;
-        Ok(py.detach(|| coll.delete_where(f.as_ref(), false))? > 0)
+        let ctx = self.ctx();
+        Ok(py.detach(|| coll.delete_where(ctx, f.as_ref(), false))? > 0)
     }
 
     /// Number of matching documents.
@@ -605,7 +655,8 @@ impl PyCollection {
     fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
         let f = parse_filter(filter)?;
         let coll = &self.coll;
-        Ok(py.detach(|| coll.count(f.as_ref()))?)
+        let ctx = self.ctx();
+        Ok(py.detach(|| coll.count(ctx, f.as_ref()))?)
     }
 
     /// Creates an index (and fills it from the documents, atomically);
@@ -619,6 +670,7 @@ impl PyCollection {
         sparse: bool,
         name: Option<String>,
     ) -> PyResult<String> {
+        self.not_in_transaction("create_index")?;
         let fields = parse_index_fields(fields)?;
         let coll = &self.coll;
         Ok(py.detach(|| coll.create_index(fields, unique, sparse, name))?)
@@ -626,6 +678,7 @@ impl PyCollection {
 
     /// Drops an index and its entries; `KeyError` if there is none of that name.
     fn drop_index(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        self.not_in_transaction("drop_index")?;
         let coll = &self.coll;
         if !py.detach(|| coll.drop_index(name))? {
             return Err(PyKeyError::new_err(format!("no index named {name:?}")));
@@ -669,8 +722,9 @@ impl PyCollection {
         let f = parse_filter(filter)?;
         let s = parse_sort(sort)?;
         let coll = &self.coll;
+        let ctx = self.ctx();
         let (access, stats) = if count {
-            let (_, a, st) = py.detach(|| coll.count_explained(f.as_ref()))?;
+            let (_, a, st) = py.detach(|| coll.count_explained(ctx, f.as_ref()))?;
             (a, st)
         } else {
             let q = Find {
@@ -680,7 +734,7 @@ impl PyCollection {
                 skip,
                 limit,
             };
-            let (_, a, st) = py.detach(|| coll.find_explained(&q))?;
+            let (_, a, st) = py.detach(|| coll.find_explained(ctx, &q))?;
             (a, st)
         };
         explain_dict(py, &access, &stats)
@@ -688,6 +742,7 @@ impl PyCollection {
 
     /// Deletes the collection: its documents and indexes. Whether it existed.
     fn drop(&self, py: Python<'_>) -> PyResult<bool> {
+        self.not_in_transaction("drop")?;
         let store = self.coll.store.clone();
         let name = self.name.clone();
         Ok(py.detach(move || Collection::drop_named(&store, &name))?)
