@@ -178,7 +178,16 @@ def _check_value(value: Any, where: Callable[[], str]) -> None:
 
 def _check_record(record: Mapping[Any, Any]) -> None:
     """Check one record (its field names and values), naming the first bad field."""
-    if type(record) is not dict:
+    if type(record) is dict:
+        kinds = set(map(type, record.values()))
+        kinds.update(map(type, record))
+        if kinds <= _SCALARS:
+            return
+        if kinds <= _FLAT and all(
+            math.isfinite(v) for v in itertools.chain(record, record.values()) if type(v) is float
+        ):
+            return
+    else:
         raise UnsavableValueError(
             f"record {record!r} is a {type(record).__name__}, not a dict: its repr "
             "cannot be read back"
@@ -201,10 +210,10 @@ def _check_records(records: list[Any], text: str) -> None:
     if not records:
         return
     kinds = set(map(type, records))
-    fields = set(map(type, itertools.chain.from_iterable(records)))
+    fields = set(map(type, set(itertools.chain.from_iterable(records))))
     values = set(map(type, itertools.chain.from_iterable(map(dict.values, records))))
-    if kinds == {dict} and fields <= _SCALARS and values <= _FLAT:
-        if float not in values or ("nan" not in text and "inf" not in text):
+    if kinds == {dict} and fields | values <= _FLAT:
+        if float not in fields | values or ("nan" not in text and "inf" not in text):
             return
     for record in records:
         _check_record(record)
@@ -214,7 +223,9 @@ def _check_records(records: list[Any], text: str) -> None:
 
 _STRING_TOKEN = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JSON_WORDS = ("true", "false", "null", "NaN", "Infinity")
+_JSON_ONLY_WORDS = ("true", "false", "null", "NaN", "Infinity")
+_PYTHON_WORDS = {"True": "true", "False": "false", "None": "null"}
+_WORDS = re.compile("|".join((*_PYTHON_WORDS, *_JSON_ONLY_WORDS)))
 # Between strings, after True/False/None became true/false/null: JSON punctuation,
 # numbers and those words' letters only (prefixes, tuples, comments, ... fail here).
 _JSON_OUTSIDE = re.compile(r"[\x00 \t\r\n\[\]{},:0-9.eE+\-truefalsn]*")
@@ -242,7 +253,7 @@ def _string_token_to_json(token: str) -> str:
 def _loads_as_json(text: str) -> Any:
     """Parse Python-literal ``text`` through the JSON decoder, or raise :class:`_NotJson`.
 
-    Strings are tokenized exactly (quotes, escapes); outside them the only
+    Strings are found exactly (quotes, escapes); outside them the only
     rewrite is ``True``/``False``/``None``. Whatever the JSON grammar rejects
     (tuples, sets, bytes, ``b''``/``r''`` prefixes, non-string keys,
     comments, triple quotes...) makes the caller use ``ast.literal_eval``;
@@ -251,25 +262,49 @@ def _loads_as_json(text: str) -> Any:
     """
     if "\x00" in text or "'''" in text or '"""' in text:
         raise _NotJson("special")
-    plain = '"' not in text and "\\" not in text
-    if plain:
-        # Only '...' strings without escapes: every quote delimits a string.
-        parts = text.replace("'", '"').split('"')
-        if len(parts) % 2 == 0:
-            raise _NotJson("unbalanced quotes")
-    else:
-        parts = _STRING_TOKEN.split(text)
+    if '"' not in text and "\\" not in text:
+        return _loads_plain(text)
+    parts = _STRING_TOKEN.split(text)
     outside = "\x00".join(parts[0::2])
-    if any(word in outside for word in _JSON_WORDS):
+    if any(word in outside for word in _JSON_ONLY_WORDS):
         raise _NotJson("JSON-only words")
     outside = outside.replace("True", "true").replace("False", "false").replace("None", "null")
     if not _JSON_OUTSIDE.fullmatch(outside):
         raise _NotJson("not JSON structure")
     parts[0::2] = outside.split("\x00")
-    if not plain:
-        parts[1::2] = [_string_token_to_json(token)[1:-1] for token in parts[1::2]]
+    parts[1::2] = [_string_token_to_json(token)[1:-1] for token in parts[1::2]]
+    return _json_loads('"'.join(parts))
+
+
+def _loads_plain(text: str) -> Any:
+    """:func:`_loads_as_json` for text whose strings are all ``'...'`` without escapes.
+
+    Every quote then delimits a string, so a word is outside the strings
+    exactly when an even number of quotes precedes it.
+    """
+    text = text.replace("'", '"')
+    last, inside = 0, 0
+
+    def word(m: re.Match[str]) -> str:
+        nonlocal last, inside
+        start = m.start()
+        inside ^= text.count('"', last, start) & 1
+        last = start
+        if inside:
+            return m.group()
+        spelled = _PYTHON_WORDS.get(m.group())
+        if spelled is None:
+            raise _NotJson("JSON-only words")
+        return spelled
+
+    if text.count('"') % 2:
+        raise _NotJson("unbalanced quotes")
+    return _json_loads(_WORDS.sub(word, text))
+
+
+def _json_loads(text: str) -> Any:
     try:
-        return json.loads('"'.join(parts), parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise _NotJson(str(exc)) from None
 
