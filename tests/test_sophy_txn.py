@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
@@ -271,3 +272,14 @@ def test_threads_increment_with_retries(env, db):
     for th in threads:
         th.join()
     assert db["n"] == "60"
+
+
+def test_abandoned_transaction_does_not_block_writers(env, db):
+    t1 = begin(env)
+    t1[db]["k"] = "1"
+    del t1  # dropped without commit or rollback
+    gc.collect()
+    t2 = begin(env)
+    t2[db]["k"] = "2"
+    t2.commit(begin=False)
+    assert db["k"] == "2"

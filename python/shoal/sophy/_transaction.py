@@ -18,6 +18,7 @@ transaction commit simply overwrites them, as in Sophia.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 import shoal
@@ -48,7 +49,8 @@ class ConflictTracker:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.clock = 0
-        self.active: dict[Transaction, int] = {}
+        # weak: a transaction dropped without commit or rollback takes no part
+        self.active: weakref.WeakKeyDictionary[Transaction, int] = weakref.WeakKeyDictionary()
         self.log: list[tuple[int, frozenset[Any]]] = []
         self.commits = 0
         self.rollbacks = 0
@@ -69,7 +71,7 @@ class ConflictTracker:
     def _end(self, tx: Transaction, rolled_back: bool) -> None:
         if self.active.pop(tx, None) is not None and rolled_back:
             self.rollbacks += 1
-        oldest = min(self.active.values(), default=self.clock)
+        oldest = min(list(self.active.values()), default=self.clock)
         if self.log and self.log[0][0] <= oldest:
             self.log = [entry for entry in self.log if entry[0] > oldest]
 
@@ -79,7 +81,7 @@ class ConflictTracker:
             writes = tx._writes
             start = self.active.get(tx, 0)
             if writes:
-                for other, seq in self.active.items():
+                for other, seq in list(self.active.items()):
                     if seq < start and other is not tx and not other._writes.isdisjoint(writes):
                         self.conflicts += 1
                         raise SophiaError(TX_WAITING)
