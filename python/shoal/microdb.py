@@ -183,10 +183,11 @@ def _check_record(record: Mapping[Any, Any]) -> None:
         kinds.update(map(type, record))
         if kinds <= _SCALARS:
             return
-        if kinds <= _FLAT and all(
-            math.isfinite(v) for v in itertools.chain(record, record.values()) if type(v) is float
+        if kinds <= _FLAT and math.isfinite(
+            sum([v for v in record.values() if type(v) is float])
+            + sum([k for k in record if type(k) is float])
         ):
-            return
+            return  # (a finite sum means every float is finite)
     else:
         raise UnsavableValueError(
             f"record {record!r} is a {type(record).__name__}, not a dict: its repr "
@@ -440,6 +441,10 @@ class _Closed(dict):  # type: ignore[type-arg]
 _CLOSED = _Closed()
 
 
+def _generate(records: list[Record]) -> Iterator[Record]:
+    yield from records
+
+
 def _records_of(values: Any, path: str, key: Callable[[Mapping[Any, Any]], Key]) -> dict:
     """Build the table from a parsed file (row form or grid form)."""
     if not isinstance(values, (list, tuple)):
@@ -658,8 +663,7 @@ class MicroDB:
                 return
             hash(key)
             _check_record(d)
-            self._table.get(key)  # raises ClosedError before anything is written
-            self._journal.append(_UPSERT, d)
+            self._journal.append(_UPSERT, d)  # ClosedError once closed
             self._table[key] = d
 
     def __delitem__(self, key: Key) -> None:
@@ -703,8 +707,8 @@ class MicroDB:
             return list(self._table.values())
 
     def all(self) -> Iterator[Record]:
-        """The records in insertion order of their keys (a snapshot taken now)."""
-        return (record for record in self._snapshot())
+        """The records in insertion order of their keys (a snapshot taken now), a generator."""
+        return _generate(self._snapshot())
 
     def __iter__(self) -> Iterator[Record]:
         """Iterate over the records, like :meth:`all`."""
