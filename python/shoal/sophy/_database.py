@@ -324,4 +324,4 @@ class Database(Reader):
         return f"<sophy Database {self._name!r}>"
 
 
-install(Database, DB_SETTINGS, db_suffix)
+install(Database, DB_SETTINGS, db_suffix, "db.<name>.")

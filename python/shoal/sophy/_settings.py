@@ -93,11 +93,28 @@ def db_suffix(name: str) -> str:
     return f"{head}.{tail}" if head in _DB_DOTTED and tail else name
 
 
-def install(cls: type, table: dict[str, Setting], path: Callable[[str], str]) -> None:
-    """Attach the settings of ``table`` to ``cls`` as properties."""
+EFFECTS = {
+    "log_sync": "a truthy value opens the store with durability 'sync' (fsync per commit)",
+    "sync": "set explicitly to a truthy value: the store opens with durability 'sync'",
+    "limit_field": "enforced: a larger value field raises SophiaError and writes nothing",
+    "compression": "persisted with the database, as in Sophia; shoal compresses on its own",
+    "backup_path": "directory that backup_run() copies the store into",
+    "scheduler_threads": "settable only while closed; not persisted; no effect on shoal",
+}
+
+
+def install(
+    cls: type, table: dict[str, Setting], path: Callable[[str], str], scope: str = ""
+) -> None:
+    """Attach the settings of ``table`` to ``cls`` as documented properties."""
     for name, setting in table.items():
         setting.name = name
         setting.suffix = path(name)
+        if setting.compute is not None:
+            effect = "read-only, derived from the engine (or a constant)"
+        else:
+            effect = EFFECTS.get(name, "remembered and reported; no effect on shoal")
+        setting.__doc__ = f"Sophia option ``{scope}{setting.suffix}``: {effect}."
         setattr(cls, name, setting)
 
 
