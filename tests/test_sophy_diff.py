@@ -7,6 +7,8 @@ at the first key it visits that lacks the prefix, so it returns nothing when it
 starts beyond the prefix (always, without a seek key, unless the last key
 matches); shoal.sophy returns the matching keys, descending. Where the two
 differ there, Sophia's result must be empty.
+
+``SOPHY_DIFF_EXAMPLES`` (default 40) sets the number of hypothesis examples.
 """
 
 from __future__ import annotations

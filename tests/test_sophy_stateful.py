@@ -4,6 +4,7 @@ Three machines: a 0.7 string database, a 0.7 ``(StringIndex, U16RevIndex)``
 database (a descending part: ranges stop by comparing Python keys, as sophy
 does) and a legacy ``connect()`` database. The model implements the range
 algorithm of spec A.6 and the cursor rules of A.7 on its own.
+``SOPHY_STATE_EXAMPLES`` (default 15) sets the number of runs per machine.
 """
 
 from __future__ import annotations
