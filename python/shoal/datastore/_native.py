@@ -25,6 +25,7 @@ is not retried but raised.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any, Callable, Iterable
 
 import shoal
@@ -38,12 +39,53 @@ _RETRIES = 64
 
 
 class NativeView:
-    """A view attached to the native backend: its spec, map function and collection."""
+    """A view attached to the native backend: its spec, map function and collection.
 
-    __slots__ = ("name", "spec", "map", "coll")
+    The engine stores ``datetime`` but not ``date`` or ``time``: date columns
+    are stored as midnight datetimes and time columns as ISO strings (both
+    order-preserving), converted back when read and when filtering.
+    """
+
+    __slots__ = ("name", "spec", "map", "coll", "encoders", "decoders")
 
     def __init__(self, name: str, spec: ViewSpec, map_fn: Callable[[Any], Any], coll: Any) -> None:
         self.name, self.spec, self.map, self.coll = name, spec, map_fn, coll
+        self.encoders = [(c.name, _ENCODE[c.family]) for c in spec.columns if c.family in _ENCODE]
+        self.decoders = [(c.name, _DECODE[c.family]) for c in spec.columns if c.family in _DECODE]
+
+    def stored(self, row: dict[str, Any], row_no: int) -> dict[str, Any]:
+        """A view row as stored: ``None`` columns left out, ``_row`` added."""
+        out = {k: v for k, v in row.items() if v is not None}
+        for name, enc in self.encoders:
+            if name in out:
+                out[name] = enc(out[name])
+        out["_row"] = row_no
+        return out
+
+    def encode(self, name: str, value: Any) -> Any:
+        """A filter value in its stored form."""
+        for col, enc in self.encoders:
+            if col == name and value is not None:
+                return enc(value)
+        return value
+
+    def load(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """A stored row as query results show it: every column, in table order."""
+        row = {c: rec.get(c) for c in self.spec.all_columns}
+        for name, dec in self.decoders:
+            if row[name] is not None:
+                row[name] = dec(row[name])
+        return row
+
+
+_ENCODE: dict[str, Callable[[Any], Any]] = {
+    "date": lambda d: datetime(d.year, d.month, d.day),
+    "time": lambda t: t.isoformat(),
+}
+_DECODE: dict[str, Callable[[Any], Any]] = {
+    "date": lambda v: v.date(),
+    "time": time.fromisoformat,
+}
 
 
 class NativeBackend:
@@ -94,7 +136,7 @@ class NativeBackend:
         for rec in tx[self.docs]:
             doc = _docs.public(rec["data"], rec["id"], rec["key"], rec["rev"], rec["updated"])
             for r in view.spec.rows(view.map(doc), rec["id"], rec["key"]):
-                batch.append(_stored(r, row))
+                batch.append(view.stored(r, row))
                 row += 1
             if len(batch) >= 1000:
                 rows_coll.insert_many(batch)
@@ -147,7 +189,7 @@ class NativeBackend:
                     dict(rec["data"]), rec["id"], rec["key"], rec["rev"], rec["updated"]
                 )
                 for r in view.spec.rows(view.map(doc), rec["id"], rec["key"]):
-                    out.append(_stored(r, row))
+                    out.append(view.stored(r, row))
                     row += 1
             if out:
                 coll.insert_many(out)
@@ -273,15 +315,14 @@ class NativeBackend:
         flt: dict[str, Any] = {}
         for c in q.conditions:
             if c.values is None:
-                flt[c.column] = c.value
+                flt[c.column] = view.encode(c.column, c.value)
             elif not c.values:
                 return []
             else:
-                flt[c.column] = {"$in": list(c.values)}
+                flt[c.column] = {"$in": [view.encode(c.column, v) for v in c.values]}
         sort = [(col, -1 if desc else 1) for col, desc in q.order] or None
         found = view.coll.find(flt, sort=sort, skip=q.offset, limit=q.limit)
-        cols = view.spec.all_columns
-        return [{c: r.get(c) for c in cols} for r in found]
+        return [view.load(r) for r in found]
 
     def close(self) -> None:
         """Close the store if this backend opened it."""
@@ -292,10 +333,3 @@ class NativeBackend:
     def closed(self) -> bool:
         """Whether the store is closed."""
         return bool(self.store.closed)
-
-
-def _stored(row: dict[str, Any], row_no: int) -> dict[str, Any]:
-    """A view row as stored: ``None`` columns left out, ``_row`` added."""
-    out = {k: v for k, v in row.items() if v is not None}
-    out["_row"] = row_no
-    return out

@@ -180,8 +180,21 @@ class Datastore:
         if name in self.views:
             raise ValueError(f"there is already a view named {name!r}")
         spec = view.init(self, name, self._metadata)
-        self._backend.add_view(name, spec, view.map)
+        try:
+            # Look ``map`` up at each call, so a replaced ``map`` takes effect.
+            self._backend.add_view(name, spec, lambda doc: view.map(doc))
+        except BaseException:
+            self._forget_table(view.table)
+            view.store = view.table = view.spec = view.name = None
+            raise
         self.views[name] = view
+
+    def _forget_table(self, table: Any) -> None:
+        """Take a view's table out of the metadata (after a failed ``add_view``)."""
+        if isinstance(self._metadata, MetaData):
+            self._metadata.tables.pop(table.name, None)
+        elif table is not None and self._metadata.tables.get(table.name) is table:
+            self._metadata.remove(table)
 
     def rebuild_view(self, name: str) -> None:
         """Recompute the rows of view ``name`` from every document, atomically.
