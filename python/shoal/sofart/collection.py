@@ -221,6 +221,7 @@ class Collection:
         self, spec: Any, limit: int, projection: Any, sort: Any, skip: int
     ) -> Iterator[dict[str, Any]]:
         q = compile_query(spec)
+        projection = _projection(projection)
         engine = self._engine()
         if engine is None or q.never or limit < 0:
             return
@@ -560,6 +561,19 @@ class Collection:
         plan["engine_filter"] = q.filter
         plan["python_checks"] = [f for f, _, _ in q.residual]
         return plan
+
+
+def _projection(projection: Any) -> Any:
+    """The engine projection for a pymongo one.
+
+    The engine reads ``{"_id": 1}`` alone as "no exclusions" (whole
+    documents); asking for the hidden sequence field too keeps only ``_id``.
+    """
+    if isinstance(projection, dict) and list(projection) == ["_id"] and projection["_id"]:
+        return {"_id": 1, SEQ: 1}
+    if isinstance(projection, (list, tuple)) and list(projection) == ["_id"]:
+        return ["_id", SEQ]
+    return projection
 
 
 def _seed(q: Query) -> dict[str, Any]:
