@@ -57,6 +57,7 @@ __all__ = [
     "MAX_VALUE_SIZE",
     "KV",
     "Batch",
+    "ChangeEvent",
     "ClosedError",
     "Collection",
     "ConflictError",
@@ -167,6 +168,21 @@ class KV(_ViewsMixin, _core.KV, MutableMapping):  # type: ignore[misc, type-arg]
         return f"<shoal.KV {self.name!r} key={self.key_codec!r} value={self.value_codec!r}>"
 
 
+class ChangeEvent(NamedTuple):
+    """One committed change of a document, as :meth:`Collection.watch` delivers it."""
+
+    collection: str
+    """The collection's name."""
+    action: str
+    """``"insert"``, ``"replace"``, ``"update"``, ``"delete"`` or ``"expire"``."""
+    key: Any
+    """The document's primary key."""
+    old: dict[str, Any] | None
+    """The document before the change (``None`` for an insert)."""
+    new: dict[str, Any] | None
+    """The document after the change (``None`` for a delete or an expiry)."""
+
+
 class UpdateResult(NamedTuple):
     """What :meth:`Collection.update` did."""
 
@@ -240,15 +256,22 @@ class Store(_core.Store):
         """
         return KV(self, name, key=key, value=value)
 
-    def collection(self, name: str, *, key: str | tuple[str, ...] | None = None) -> Collection:
+    def collection(
+        self, name: str, *, key: str | tuple[str, ...] | None = None, ttl: str | None = None
+    ) -> Collection:
         """Open (creating on first use) the document collection ``name``.
 
         ``key`` names the primary-key fields (default ``("_id",)``; a missing
         ``_id`` is generated as a 24-character hex string). The key is
         recorded; passing a different one later raises
-        :class:`InvalidArgumentError`.
+        :class:`InvalidArgumentError`. ``ttl`` names the field holding each
+        document's expiry time in epoch seconds (see :meth:`Collection.set_ttl`);
+        it is stored with the collection.
         """
-        return Collection(self, name, key=key)
+        coll = Collection(self, name, key=key)
+        if ttl is not None and coll.ttl != ttl:
+            coll.set_ttl(ttl)
+        return coll
 
     def transaction(self) -> Transaction:
         """Start an optimistic transaction across spaces (see :class:`Transaction`)."""

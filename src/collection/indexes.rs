@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 /// Space kind of index spaces in the catalog.
 pub const KIND: &str = "idx";
+/// Key of the time-to-live setting in the index space.
+const TTL_KEY: &[u8] = b"\x00\x01ttl";
 
 /// The definitions, and the space holding them (once an index exists).
 #[derive(Default)]
@@ -36,6 +38,8 @@ pub struct IndexState {
 pub struct Indexes {
     /// See the module docs for the locking rules.
     pub state: RwLock<IndexState>,
+    /// The time-to-live field, if any.
+    ttl: RwLock<Option<String>>,
     /// Bumped (under the commit lock) by every index creation or removal,
     /// so that a transaction whose entries were computed for other
     /// definitions cannot commit.
@@ -60,6 +64,42 @@ impl Indexes {
     /// The current definitions' generation.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Whether a time-to-live field is set.
+    pub fn has_ttl(&self) -> bool {
+        self.ttl.read().is_some()
+    }
+
+    /// The time-to-live field, if any.
+    pub fn ttl(&self) -> Option<String> {
+        self.ttl.read().clone()
+    }
+
+    /// Sets or clears the time-to-live field, and stores it.
+    pub fn set_ttl(&self, store: &Store, coll_name: &str, field: Option<String>) -> Result<()> {
+        if let Some(f) = &field {
+            check_fields(&[(f.clone(), 1)])?;
+        }
+        let mut st = self.state.write();
+        let space = match st.space {
+            Some(s) => s,
+            None => open_space(store, coll_name)?,
+        };
+        st.space = Some(space);
+        let value = field.as_ref().map(|f| f.as_bytes().to_vec());
+        store.transact(|_| {
+            Ok((
+                (),
+                vec![BatchOp {
+                    space,
+                    key: TTL_KEY.to_vec(),
+                    value,
+                }],
+            ))
+        })?;
+        *self.ttl.write() = field;
+        Ok(())
     }
 
     fn bump(&self) {
@@ -91,11 +131,15 @@ impl Indexes {
             )
         })?;
         defs.sort_by_key(|d| d.spec.id);
+        let ttl = store
+            .read_snapshot(|r| r.get(space, TTL_KEY))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned());
         Ok(Self {
             state: RwLock::new(IndexState {
                 space: Some(space),
                 defs,
             }),
+            ttl: RwLock::new(ttl),
             generation: AtomicU64::new(0),
         })
     }

@@ -4,6 +4,7 @@
 //! Queries are evaluated here, in Rust, on the encoded documents: only the
 //! documents returned are ever turned into Python objects.
 
+pub mod events;
 pub mod index;
 pub mod indexes;
 pub mod maintain;
@@ -41,14 +42,56 @@ pub struct Find<'q> {
     pub limit: Option<usize>,
 }
 
-/// Where a collection call runs: on its own (committing at once), or
-/// inside a transaction (reading its writes, writing at its commit).
+/// How a collection call runs: on its own (committing at once) or inside
+/// a transaction (reading its writes, writing at its commit), and the time
+/// its time-to-live checks use.
 #[derive(Clone, Copy)]
-pub enum Ctx<'t> {
-    /// One atomic commit per call.
-    Auto,
-    /// Inside this transaction.
-    Tx(&'t Arc<Transaction>),
+pub struct Ctx<'t> {
+    /// The transaction, if any.
+    pub tx: Option<&'t Arc<Transaction>>,
+    /// Now, in epoch seconds (the caller's clock); without it nothing
+    /// expires.
+    pub now: Option<f64>,
+}
+
+impl Ctx<'static> {
+    /// A call on its own, without time-to-live checks.
+    pub const AUTO: Ctx<'static> = Ctx {
+        tx: None,
+        now: None,
+    };
+}
+
+/// A time-to-live check: the field holding each document's expiry (epoch
+/// seconds; 0, missing and non-numbers never expire) and the time now.
+pub struct Ttl {
+    path: Vec<String>,
+    now: f64,
+}
+
+impl Ttl {
+    /// Whether the encoded document has expired.
+    pub fn expired(&self, raw: &[u8]) -> Result<bool> {
+        let d = doc::parse(raw)?;
+        let mut v = Some(&d);
+        for p in &self.path {
+            v = v.and_then(|x| x.field(p));
+        }
+        let at = match v {
+            Some(Value::Int(i)) => *i as f64,
+            Some(Value::Float(f)) => *f,
+            Some(Value::BigInt(neg, _)) => {
+                if *neg {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                }
+            }
+            Some(Value::Decimal(s)) => s.trim().parse::<f64>().unwrap_or(0.0),
+            _ => 0.0,
+        };
+        Ok(at != 0.0 && at < self.now)
+    }
 }
 
 /// What a query read, for `explain`.
@@ -72,8 +115,11 @@ pub struct Collection {
     pub space: SpaceId,
     /// Primary-key field names.
     pub key_fields: Vec<String>,
-    /// Index definitions, shared with the collection's other handles.
+    /// Index definitions and settings, shared with the collection's other
+    /// handles.
     indexes: Arc<Indexes>,
+    /// The store's change events.
+    events: Arc<events::EventLog>,
 }
 
 fn key_config(fields: &[String]) -> String {
@@ -122,6 +168,7 @@ impl Collection {
             space,
             key_fields,
             indexes,
+            events: events::EventLog::of(store)?,
         })
     }
 
@@ -151,6 +198,44 @@ impl Collection {
             sparse,
             name,
         )
+    }
+
+    /// Whether the collection has a time-to-live field.
+    pub fn has_ttl(&self) -> bool {
+        self.indexes.has_ttl()
+    }
+
+    /// The time-to-live field (dotted path), if set.
+    pub fn ttl_field(&self) -> Option<String> {
+        self.indexes.ttl()
+    }
+
+    /// Sets (or with `None`, clears) the time-to-live field, stored with
+    /// the collection.
+    pub fn set_ttl_field(&self, field: Option<String>) -> Result<()> {
+        self.indexes.set_ttl(&self.store, &self.name, field)
+    }
+
+    /// The time-to-live check of a call, if the collection has a TTL field
+    /// and the call gives the time.
+    pub fn ttl(&self, ctx: Ctx<'_>) -> Option<Ttl> {
+        let now = ctx.now?;
+        let field = self.indexes.ttl()?;
+        Some(Ttl {
+            path: field.split('.').map(str::to_string).collect(),
+            now,
+        })
+    }
+
+    /// Records (or, with `on = false`, stops recording) change events of
+    /// this collection; see [`events::EventLog`].
+    pub fn watch(&self, on: bool) {
+        self.events.watch(self.space, on);
+    }
+
+    /// The store's change events.
+    pub fn event_log(&self) -> &Arc<events::EventLog> {
+        &self.events
     }
 
     /// Drops an index; whether it existed.

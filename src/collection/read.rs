@@ -5,7 +5,7 @@
 use super::indexes::IndexState;
 use super::maintain;
 use super::plan::{self, Access, IndexScan};
-use super::{doc, Collection, Ctx, Find, Stats, Value};
+use super::{doc, Collection, Ctx, Find, Stats, Ttl, Value};
 use crate::engine::reader::Visit;
 use crate::engine::{Read, SpaceId};
 use crate::error::{Error, Result};
@@ -23,9 +23,9 @@ impl Collection {
         f: impl FnOnce(&dyn Read, &IndexState) -> Result<R>,
     ) -> Result<R> {
         let st = self.indexes.state.read_recursive();
-        match ctx {
-            Ctx::Auto => self.store.read_snapshot(|r| f(r, &st)),
-            Ctx::Tx(tx) => {
+        match ctx.tx {
+            None => self.store.read_snapshot(|r| f(r, &st)),
+            Some(tx) => {
                 self.check_tx(ctx)?;
                 f(&**tx, &st)
             }
@@ -34,12 +34,16 @@ impl Collection {
 
     /// The document with this encoded key.
     pub fn get(&self, ctx: Ctx<'_>, key: &[u8]) -> Result<Option<Slice>> {
-        match ctx {
-            Ctx::Auto => self.store.get(self.space, key),
-            Ctx::Tx(tx) => {
+        let found = match ctx.tx {
+            None => self.store.get(self.space, key)?,
+            Some(tx) => {
                 self.check_tx(ctx)?;
-                tx.get(self.space, key)
+                tx.get(self.space, key)?
             }
+        };
+        match (found, self.ttl(ctx)) {
+            (Some(v), Some(t)) if t.expired(&v)? => Ok(None),
+            (found, _) => Ok(found),
         }
     }
 
@@ -55,17 +59,27 @@ impl Collection {
         )
     }
 
-    /// Visits the documents `access` yields, as `(key, document)`, until
-    /// `visit` returns `false`: in key order, or in the index's order when
-    /// the plan is ordered.
+    /// Visits the live documents `access` yields (expired ones are
+    /// skipped), as `(key, document)`, until `visit` returns `false`: in key
+    /// order, or in the index's order when the plan is ordered.
     pub(super) fn visit(
         &self,
         r: &dyn Read,
         st: &IndexState,
         access: &Access,
+        ttl: Option<&Ttl>,
         stats: &mut Stats,
         visit: &mut Visit<'_>,
     ) -> Result<()> {
+        let mut live = |k: &[u8], v: &[u8]| -> Result<bool> {
+            if let Some(t) = ttl {
+                if t.expired(v)? {
+                    return Ok(true);
+                }
+            }
+            visit(k, v)
+        };
+        let visit: &mut Visit<'_> = &mut live;
         let space = self.space;
         let fetch_all =
             |keys: &[Vec<u8>], stats: &mut Stats, visit: &mut Visit<'_>| -> Result<()> {
@@ -197,6 +211,7 @@ impl Collection {
         ctx: Ctx<'_>,
         q: &Find<'_>,
     ) -> Result<(Vec<Slice>, Access, Stats)> {
+        let ttl = self.ttl(ctx);
         let mut stats = Stats::default();
         let (mut out, access) = self.read(ctx, |r, st| {
             let access = self.plan(st, q);
@@ -212,7 +227,7 @@ impl Collection {
             let filter = q
                 .filter
                 .filter(|_| !matches!(&access, Access::Index(s) if s.covered));
-            self.visit(r, st, &access, &mut stats, &mut |_, v| {
+            self.visit(r, st, &access, ttl.as_ref(), &mut stats, &mut |_, v| {
                 let matched = match filter {
                     None => true,
                     Some(f) => query::matches(f, &doc::parse(v)?),
@@ -256,29 +271,37 @@ impl Collection {
         filter: Option<&Filter>,
     ) -> Result<Vec<Vec<u8>>> {
         let mut values: Vec<Value<'static>> = Vec::new();
+        let ttl = self.ttl(ctx);
         self.read(ctx, |r, st| {
             let q = Find {
                 filter,
                 ..Find::default()
             };
             let access = self.plan(st, &q);
-            self.visit(r, st, &access, &mut Stats::default(), &mut |_, v| {
-                let d = doc::parse(v)?;
-                if filter.is_none_or(|f| query::matches(f, &d)) {
-                    let mut cur = Some(&d);
-                    for comp in path {
-                        cur = cur.and_then(|c| c.field(comp));
-                    }
-                    match cur {
-                        Some(Value::Array(items)) => {
-                            values.extend(items.iter().map(|i| i.clone().into_owned()))
+            self.visit(
+                r,
+                st,
+                &access,
+                ttl.as_ref(),
+                &mut Stats::default(),
+                &mut |_, v| {
+                    let d = doc::parse(v)?;
+                    if filter.is_none_or(|f| query::matches(f, &d)) {
+                        let mut cur = Some(&d);
+                        for comp in path {
+                            cur = cur.and_then(|c| c.field(comp));
                         }
-                        Some(other) => values.push(other.clone().into_owned()),
-                        None => {}
+                        match cur {
+                            Some(Value::Array(items)) => {
+                                values.extend(items.iter().map(|i| i.clone().into_owned()))
+                            }
+                            Some(other) => values.push(other.clone().into_owned()),
+                            None => {}
+                        }
                     }
-                }
-                Ok(true)
-            })
+                    Ok(true)
+                },
+            )
         })?;
         values.sort_by(doc::compare);
         values.dedup_by(|a, b| {
@@ -308,10 +331,11 @@ impl Collection {
         ctx: Ctx<'_>,
         filter: Option<&Filter>,
     ) -> Result<(usize, Access, Stats)> {
+        let ttl = self.ttl(ctx);
         let f = match (filter, ctx) {
             (Some(f), _) => f,
-            (None, Ctx::Tx(_)) => &Filter::And(Vec::new()),
-            (None, Ctx::Auto) => {
+            (None, _) if ctx.tx.is_some() || self.ttl(ctx).is_some() => &Filter::And(Vec::new()),
+            (None, _) => {
                 let n = self
                     .store
                     .count(self.space, Bound::Unbounded, Bound::Unbounded)?;
@@ -331,7 +355,7 @@ impl Collection {
             };
             let access = self.plan(st, &q);
             if let (Access::Index(scan), Some(idx_space)) = (&access, st.space) {
-                if scan.counts_from_counters() && matches!(ctx, Ctx::Auto) {
+                if scan.counts_from_counters() && ctx.tx.is_none() && ttl.is_none() {
                     let mut n = 0u64;
                     for range in &scan.ranges {
                         let (lo, hi) = range.bounds(&scan.def.counter_prefix());
@@ -343,13 +367,13 @@ impl Collection {
                     }
                     return Ok((usize::try_from(n).unwrap_or(usize::MAX), access));
                 }
-                if scan.covered {
+                if scan.covered && ttl.is_none() {
                     let n = self.index_keys(r, idx_space, scan, &mut stats)?.len();
                     return Ok((n, access));
                 }
             }
             let mut n = 0usize;
-            self.visit(r, st, &access, &mut stats, &mut |_, v| {
+            self.visit(r, st, &access, ttl.as_ref(), &mut stats, &mut |_, v| {
                 if query::matches(f, &doc::parse(v)?) {
                     n += 1;
                 }

@@ -1,93 +1,170 @@
-//! Collection writes, with their index entries, in one atomic commit or
-//! inside a transaction.
+//! Collection writes, with their index entries and change events, in one
+//! atomic commit or inside a transaction.
 
+use super::events::{Action, Change};
 use super::maintain::IndexWriter;
 use super::{describe_key, doc, Collection, Ctx, Find, Stats, Value, MAX_DOCUMENT_SIZE};
-use crate::engine::{BatchOp, Read};
+use crate::engine::{BatchOp, Read, SpaceId};
 use crate::error::{Error, Result};
+use crate::query::filter::{Cmp, Op, Path};
 use crate::query::update::{self, Update};
 use crate::query::{self, Filter};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// The body of a write: reads through `r`, records index changes in the
-/// writer (when the collection has indexes), and pushes document writes.
-type Body<'f, R> =
-    dyn FnOnce(&dyn Read, Option<&mut IndexWriter<'_>>, &mut Vec<BatchOp>) -> Result<R> + 'f;
+/// The document writes of one call, with what they do to the indexes and
+/// the events they make.
+pub(super) struct Changes<'a> {
+    space: SpaceId,
+    index: Option<IndexWriter<'a>>,
+    ops: Vec<BatchOp>,
+    events: Option<Vec<Change>>,
+}
+
+impl Changes<'_> {
+    /// Writes `new` (or deletes, for `None`) over `old` under `key`.
+    pub fn write(
+        &mut self,
+        action: Action,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<()> {
+        if let Some(w) = &mut self.index {
+            let old_value = old.map(doc::parse).transpose()?;
+            let new_value = new.as_deref().map(doc::parse).transpose()?;
+            w.change(key, old_value.as_ref(), new_value.as_ref())?;
+        }
+        if let Some(events) = &mut self.events {
+            events.push(Change {
+                space: self.space,
+                action,
+                key: key.to_vec(),
+                old: old.map(<[u8]>::to_vec),
+                new: new.clone(),
+            });
+        }
+        self.ops.push(BatchOp {
+            space: self.space,
+            key: key.to_vec(),
+            value: new,
+        });
+        Ok(())
+    }
+
+    /// Documents written so far.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// The body of a write: reads through the reader, records its writes.
+type Body<'f, R> = dyn FnOnce(&dyn Read, &mut Changes<'_>) -> Result<R> + 'f;
 
 impl Collection {
     /// Checks that a transaction belongs to this collection's store.
     pub(super) fn check_tx(&self, ctx: Ctx<'_>) -> Result<()> {
-        match ctx {
-            Ctx::Tx(tx) if !Arc::ptr_eq(tx.store(), &self.store) => Err(Error::InvalidArgument(
+        match ctx.tx {
+            Some(tx) if !Arc::ptr_eq(tx.store(), &self.store) => Err(Error::InvalidArgument(
                 "this collection belongs to another store than the transaction".into(),
             )),
             _ => Ok(()),
         }
     }
 
-    /// Runs `body` and commits what it writes, with the index changes:
-    /// atomically at once, or into the transaction (all or nothing per
-    /// call), with the counters updated when the transaction commits.
+    /// Runs `body` and commits what it writes, with the index changes and
+    /// events: atomically at once, or into the transaction (all or nothing
+    /// per call), with the counters updated and the events queued when the
+    /// transaction commits.
     fn write<R>(&self, ctx: Ctx<'_>, body: Box<Body<'_, R>>) -> Result<R> {
         self.check_tx(ctx)?;
         let st = self.indexes.state.read_recursive();
-        let idx_space = st.space;
-        match ctx {
-            Ctx::Auto if st.defs.is_empty() => self.store.transact(|view| {
-                let mut ops = Vec::new();
-                let out = body(view, None, &mut ops)?;
-                Ok((out, ops))
-            }),
-            Ctx::Auto => {
-                let space = idx_space.ok_or(Error::Closed("index space"))?;
-                let out = self.store.transact(|view| {
-                    let mut w = IndexWriter::new(view, space, &st.defs);
-                    let mut ops = Vec::new();
-                    let out = body(view, Some(&mut w), &mut ops)?;
-                    ops.extend(w.finish()?);
-                    Ok((out, ops))
-                });
-                if out.is_err() {
-                    st.defs.iter().for_each(|d| d.forget_stored());
-                }
-                out
-            }
-            Ctx::Tx(tx) => {
-                let mut ops = Vec::new();
-                let (out, counters) = match idx_space {
-                    Some(space) if !st.defs.is_empty() => {
-                        let mut w = IndexWriter::new(&**tx, space, &st.defs);
-                        let out = body(&**tx, Some(&mut w), &mut ops)?;
-                        let (entries, counters) = w.split();
-                        ops.extend(entries);
-                        (out, Some(counters.into_owned()))
-                    }
-                    _ => (body(&**tx, None, &mut ops)?, None),
-                };
-                for op in ops {
-                    match op.value {
-                        Some(v) => tx.put(op.space, &op.key, &v)?,
-                        None => tx.discard(op.space, &op.key)?,
-                    }
-                }
-                // The entries were computed for these definitions: a commit
-                // after an index was created or dropped must not land.
-                let generation = self.indexes.generation();
-                let indexes = self.indexes.clone();
-                tx.on_commit(Box::new(move |view| {
-                    if indexes.generation() != generation {
-                        return Err(Error::Conflict);
-                    }
-                    counters.map_or_else(|| Ok(Vec::new()), |c| c.finish(view))
-                }))?;
-                Ok(out)
+        let idx_space = st.space.filter(|_| !st.defs.is_empty());
+        let log = self
+            .events
+            .is_watched(self.space)
+            .then(|| self.events.clone());
+        let record = log.is_some();
+        let defs = st.defs.as_slice();
+        let space = self.space;
+        fn changes<'a>(
+            space: SpaceId,
+            r: &'a dyn Read,
+            idx_space: Option<SpaceId>,
+            defs: &'a [Arc<super::index::IndexDef>],
+            record: bool,
+        ) -> Changes<'a> {
+            Changes {
+                space,
+                index: idx_space.map(|s| IndexWriter::new(r, s, defs)),
+                ops: Vec::new(),
+                events: record.then(Vec::new),
             }
         }
+        let Some(tx) = ctx.tx else {
+            let out = self.store.transact_then(
+                |view| {
+                    let mut ch = changes(space, view, idx_space, defs, record);
+                    let out = body(view, &mut ch)?;
+                    let mut ops = ch.ops;
+                    if let Some(w) = ch.index {
+                        ops.extend(w.finish()?);
+                    }
+                    Ok(((out, ch.events), ops))
+                },
+                |(_, events)| {
+                    if let (Some(log), Some(events)) = (&log, events.take()) {
+                        log.push(events);
+                    }
+                },
+            );
+            if out.is_err() {
+                st.defs.iter().for_each(|d| d.forget_stored());
+            }
+            return out.map(|(r, _)| r);
+        };
+        let mut ch = changes(space, &**tx, idx_space, defs, record);
+        let out = body(&**tx, &mut ch)?;
+        let mut ops = ch.ops;
+        let counters = ch.index.map(|w| {
+            let (entries, counters) = w.split();
+            ops.extend(entries);
+            counters.into_owned()
+        });
+        for op in ops {
+            match op.value {
+                Some(v) => tx.put(op.space, &op.key, &v)?,
+                None => tx.discard(op.space, &op.key)?,
+            }
+        }
+        // The entries were computed for these definitions: a commit after
+        // an index was created or dropped must not land.
+        let generation = self.indexes.generation();
+        let indexes = self.indexes.clone();
+        tx.on_commit(Box::new(move |view| {
+            if indexes.generation() != generation {
+                return Err(Error::Conflict);
+            }
+            counters.map_or_else(|| Ok(Vec::new()), |c| c.finish(view))
+        }))?;
+        if let (Some(log), Some(events)) = (log, ch.events) {
+            tx.on_committed(Box::new(move || log.push(events)))?;
+        }
+        Ok(out)
+    }
+
+    /// Whether a call can take the engine's direct paths: on its own, no
+    /// index to maintain, no events to record, nothing that may expire.
+    fn plain(&self, ctx: Ctx<'_>) -> bool {
+        ctx.tx.is_none()
+            && self.indexes.state.read_recursive().defs.is_empty()
+            && !self.events.is_watched(self.space)
+            && self.ttl(ctx).is_none()
     }
 
     /// Inserts documents atomically: any duplicate key (stored, or twice in
-    /// the batch) or unique-index value writes nothing.
+    /// the batch) or unique-index value writes nothing. An expired document
+    /// under the same key is replaced.
     pub fn insert_many(&self, ctx: Ctx<'_>, docs: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
         let duplicate = |k: &[u8]| {
             Error::Duplicate(format!(
@@ -95,29 +172,36 @@ impl Collection {
                 describe_key(k)
             ))
         };
-        if matches!(ctx, Ctx::Auto) && self.has_no_index() {
+        if self.plain(ctx) {
             return match self.store.insert_new(self.space, docs)? {
                 None => Ok(()),
                 Some(i) => Err(duplicate(&docs[i].0)),
             };
         }
         let space = self.space;
+        let ttl = self.ttl(ctx);
         self.write(
             ctx,
-            Box::new(move |r, mut w, ops| {
+            Box::new(move |r, ch| {
                 let mut seen = HashSet::with_capacity(docs.len());
                 for (k, v) in docs {
-                    if !seen.insert(k.as_slice()) || r.get(space, k)?.is_some() {
+                    if !seen.insert(k.as_slice()) {
                         return Err(duplicate(k));
                     }
-                    if let Some(w) = w.as_deref_mut() {
-                        w.change(k, None, Some(&doc::parse(v)?))?;
+                    if let Some(old) = r.get(space, k)? {
+                        if !ttl
+                            .as_ref()
+                            .is_some_and(|t| t.expired(&old).unwrap_or(false))
+                        {
+                            return Err(duplicate(k));
+                        }
+                        ch.write(Action::Expire, k, Some(&old), None)?;
+                        // The index entries of the expired document go with it.
+                        ch.ops.pop();
+                        ch.write(Action::Insert, k, None, Some(v.clone()))?;
+                        continue;
                     }
-                    ops.push(BatchOp {
-                        space,
-                        key: k.clone(),
-                        value: Some(v.clone()),
-                    });
+                    ch.write(Action::Insert, k, None, Some(v.clone()))?;
                 }
                 Ok(())
             }),
@@ -126,7 +210,7 @@ impl Collection {
 
     /// Writes `doc` (or deletes, for `None`) under `key`; with
     /// `only_existing`, only over an existing document. Returns whether a
-    /// document existed.
+    /// live document existed (an expired one is removed, as absent).
     fn write_one(
         &self,
         ctx: Ctx<'_>,
@@ -134,7 +218,7 @@ impl Collection {
         doc: Option<&[u8]>,
         only_existing: bool,
     ) -> Result<bool> {
-        if matches!(ctx, Ctx::Auto) && self.has_no_index() {
+        if self.plain(ctx) {
             return match (doc, only_existing) {
                 (Some(d), false) => self.store.put(self.space, key, d).map(|()| true),
                 (Some(d), true) => self.store.replace_existing(self.space, key, d),
@@ -142,30 +226,43 @@ impl Collection {
             };
         }
         let space = self.space;
+        let ttl = self.ttl(ctx);
         self.write(
             ctx,
-            Box::new(move |r, w, ops| {
-                let old = r.get(space, key)?;
-                if old.is_none() && (only_existing || doc.is_none()) {
+            Box::new(move |r, ch| {
+                let mut old = r.get(space, key)?;
+                if let (Some(o), Some(t)) = (&old, &ttl) {
+                    if t.expired(o)? {
+                        ch.write(Action::Expire, key, Some(o), None)?;
+                        // Written again below (or deleted): one write per key.
+                        ch.ops.pop();
+                        old = None;
+                        if doc.is_none() || only_existing {
+                            ch.ops.push(BatchOp {
+                                space,
+                                key: key.to_vec(),
+                                value: None,
+                            });
+                            return Ok(false);
+                        }
+                    }
+                }
+                let Some(o) = &old else {
+                    if only_existing || doc.is_none() {
+                        return Ok(false);
+                    }
+                    ch.write(Action::Insert, key, None, doc.map(<[u8]>::to_vec))?;
                     return Ok(false);
-                }
-                if let Some(w) = w {
-                    let old_value = old.as_deref().map(doc::parse).transpose()?;
-                    let new_value = doc.map(doc::parse).transpose()?;
-                    w.change(key, old_value.as_ref(), new_value.as_ref())?;
-                }
-                ops.push(BatchOp {
-                    space,
-                    key: key.to_vec(),
-                    value: doc.map(<[u8]>::to_vec),
-                });
-                Ok(old.is_some())
+                };
+                let action = if doc.is_some() {
+                    Action::Replace
+                } else {
+                    Action::Delete
+                };
+                ch.write(action, key, Some(o), doc.map(<[u8]>::to_vec))?;
+                Ok(true)
             }),
         )
-    }
-
-    fn has_no_index(&self) -> bool {
-        self.indexes.state.read_recursive().defs.is_empty()
     }
 
     /// Inserts or replaces.
@@ -183,21 +280,23 @@ impl Collection {
         self.write_one(ctx, key, None, false)
     }
 
-    /// Runs `change` on each matching document (in key order), stopping
-    /// after the first match unless `multi`, and commits all changes and
-    /// their index entries atomically. `change` returns the new encoded
-    /// document, or `None` to delete it. Returns (matched, changed).
+    /// Runs `change` on each matching live document (in key order),
+    /// stopping after the first match unless `multi`, and commits all
+    /// changes, their index entries and events atomically. `change` returns
+    /// the new encoded document, or `None` to delete it. Returns (matched,
+    /// changed).
     fn rewrite_matching(
         &self,
         ctx: Ctx<'_>,
         filter: Option<&Filter>,
         multi: bool,
+        action: Action,
         mut change: impl FnMut(Value<'_>, &[u8]) -> Result<Option<Vec<u8>>>,
     ) -> Result<(usize, usize)> {
-        let space = self.space;
+        let ttl = self.ttl(ctx);
         self.write(
             ctx,
-            Box::new(move |r, mut w, ops| {
+            Box::new(move |r, ch| {
                 let st = self.indexes.state.read_recursive();
                 let q = Find {
                     filter,
@@ -205,29 +304,20 @@ impl Collection {
                 };
                 let access = self.plan(&st, &q);
                 let mut matched = 0usize;
-                self.visit(r, &st, &access, &mut Stats::default(), &mut |k, raw| {
+                let mut stats = Stats::default();
+                self.visit(r, &st, &access, ttl.as_ref(), &mut stats, &mut |k, raw| {
                     let value = doc::parse(raw)?;
                     if filter.is_some_and(|f| !query::matches(f, &value)) {
                         return Ok(true);
                     }
                     matched += 1;
                     let new = change(value, raw)?;
-                    if new.as_deref() == Some(raw) {
-                        return Ok(multi);
+                    if new.as_deref() != Some(raw) {
+                        ch.write(action, k, Some(raw), new)?;
                     }
-                    if let Some(w) = w.as_deref_mut() {
-                        let new_value = new.as_deref().map(doc::parse).transpose()?;
-                        // Parsed again: `change` consumed the first parse.
-                        w.change(k, Some(&doc::parse(raw)?), new_value.as_ref())?;
-                    }
-                    ops.push(BatchOp {
-                        space,
-                        key: k.to_vec(),
-                        value: new,
-                    });
                     Ok(multi)
                 })?;
-                Ok((matched, ops.len()))
+                Ok((matched, ch.len()))
             }),
         )
     }
@@ -246,19 +336,20 @@ impl Collection {
         default_id: Option<Value<'static>>,
     ) -> Result<(usize, usize, Option<Vec<u8>>)> {
         let key_fields = &self.key_fields;
-        let (matched, modified) = self.rewrite_matching(ctx, filter, multi, |value, raw| {
-            let mut owned = value.into_owned();
-            update::apply(update, &mut owned, key_fields)?;
-            let mut buf = Vec::with_capacity(raw.len() + 16);
-            doc::encode(&owned, &mut buf);
-            if buf.len() > MAX_DOCUMENT_SIZE {
-                return Err(Error::InvalidArgument(format!(
-                    "updated document is {} bytes; the limit is {MAX_DOCUMENT_SIZE}",
-                    buf.len()
-                )));
-            }
-            Ok(Some(buf))
-        })?;
+        let (matched, modified) =
+            self.rewrite_matching(ctx, filter, multi, Action::Update, |value, raw| {
+                let mut owned = value.into_owned();
+                update::apply(update, &mut owned, key_fields)?;
+                let mut buf = Vec::with_capacity(raw.len() + 16);
+                doc::encode(&owned, &mut buf);
+                if buf.len() > MAX_DOCUMENT_SIZE {
+                    return Err(Error::InvalidArgument(format!(
+                        "updated document is {} bytes; the limit is {MAX_DOCUMENT_SIZE}",
+                        buf.len()
+                    )));
+                }
+                Ok(Some(buf))
+            })?;
         if matched > 0 {
             return Ok((matched, modified, None));
         }
@@ -305,7 +396,46 @@ impl Collection {
         multi: bool,
     ) -> Result<usize> {
         Ok(self
-            .rewrite_matching(ctx, filter, multi, |_, _| Ok(None))?
+            .rewrite_matching(ctx, filter, multi, Action::Delete, |_, _| Ok(None))?
             .1)
+    }
+
+    /// Removes the documents whose time to live has passed at `ctx.now`
+    /// (with their index entries, as `expire` events); how many. Reads
+    /// already hide them: this reclaims their space.
+    pub fn expire(&self, ctx: Ctx<'_>) -> Result<usize> {
+        let Some(ttl) = self.ttl(ctx) else {
+            return Ok(0);
+        };
+        // Expiries are numbers below now: an index on the field finds them.
+        let candidates = Filter::Field(
+            Path(ttl.path.clone()),
+            vec![Op::Cmp(Value::Float(ttl.now), Cmp::Lt)],
+        );
+        self.write(
+            ctx,
+            Box::new(move |r, ch| {
+                let st = self.indexes.state.read_recursive();
+                let q = Find {
+                    filter: Some(&candidates),
+                    ..Find::default()
+                };
+                let access = self.plan(&st, &q);
+                self.visit(
+                    r,
+                    &st,
+                    &access,
+                    None,
+                    &mut Stats::default(),
+                    &mut |k, raw| {
+                        if ttl.expired(raw)? {
+                            ch.write(Action::Expire, k, Some(raw), None)?;
+                        }
+                        Ok(true)
+                    },
+                )?;
+                Ok(ch.len())
+            }),
+        )
     }
 }

@@ -706,10 +706,20 @@ impl Store {
         &self,
         plan: impl FnOnce(&View<'_>) -> Result<(R, Vec<BatchOp>)>,
     ) -> Result<R> {
+        self.transact_then(plan, |_| {})
+    }
+
+    /// [`Store::transact`], then `committed` right after the batch is
+    /// written, still under the commit lock (so in commit order).
+    pub fn transact_then<R>(
+        &self,
+        plan: impl FnOnce(&View<'_>) -> Result<(R, Vec<BatchOp>)>,
+        committed: impl FnOnce(&mut R),
+    ) -> Result<R> {
         self.with(|open| {
             self.commit(&open.db, None, |record| {
                 let view = View::new(self, open);
-                let (out, ops) = plan(&view)?;
+                let (mut out, ops) = plan(&view)?;
                 for op in &ops {
                     check_sizes(&op.key, op.value.as_deref())?;
                 }
@@ -724,6 +734,7 @@ impl Store {
                     }
                     batch.commit().map_err(|e| self.fj(e))?;
                 }
+                committed(&mut out);
                 let ws = record.then(|| ops.into_iter().map(|o| (o.space, o.key)).collect());
                 Ok((out, ws))
             })

@@ -37,6 +37,7 @@ struct TxState {
     reads: ReadSet,
     writes: HashMap<SpaceId, LocalWrites>,
     finalizers: Vec<Finalizer>,
+    committed: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 /// A read-write transaction with read-your-own-writes.
@@ -69,6 +70,7 @@ impl Transaction {
                 reads: ReadSet::default(),
                 writes: HashMap::new(),
                 finalizers: Vec::new(),
+                committed: Vec::new(),
             })),
         });
         store.register(&t);
@@ -197,6 +199,15 @@ impl Transaction {
         Ok(())
     }
 
+    /// Adds work to run right after the commit's batch is written, under
+    /// the commit lock (so in commit order); not run if the commit fails.
+    pub fn on_committed(&self, f: Box<dyn FnOnce() + Send>) -> Result<()> {
+        let mut guard = self.state.lock();
+        let st = guard.as_mut().ok_or(Error::Closed("transaction"))?;
+        st.committed.push(f);
+        Ok(())
+    }
+
     /// Commits; [`Error::Conflict`] if a read key or range was changed by a
     /// concurrent commit. The transaction is finished either way.
     pub fn commit(&self) -> Result<()> {
@@ -207,6 +218,7 @@ impl Transaction {
                 .take()
                 .ok_or(Error::Closed("transaction"))?;
             let finalizers = std::mem::take(&mut st.finalizers);
+            let committed = std::mem::take(&mut st.committed);
             let result = if st.writes.values().all(BTreeMap::is_empty) && finalizers.is_empty() {
                 Ok(())
             } else {
@@ -238,6 +250,7 @@ impl Transaction {
                             }
                         }
                         batch.commit().map_err(|e| self.store.fj(e))?;
+                        committed.into_iter().for_each(|f| f());
                         let ws = record.then(|| {
                             st.writes
                                 .iter()

@@ -276,10 +276,32 @@ impl PyCollection {
         Ok(())
     }
 
+    /// How a call runs: in the bound transaction, if any, and with the
+    /// time from Python's `time.time()` when the collection has a TTL field
+    /// (so that a test freezing that clock freezes expiry too).
+    /// After a write on its own: hands its changes to their listeners (in
+    /// a transaction, the commit does).
+    fn delivered<T>(&self, py: Python<'_>, out: T) -> PyResult<T> {
+        if self.tx.is_none() {
+            super::events::deliver(py, &self.coll.store, self.coll.event_log())?;
+        }
+        Ok(out)
+    }
+
     fn ctx(&self) -> Ctx<'_> {
-        match &self.tx {
-            Some(t) => Ctx::Tx(&t.get().tx),
-            None => Ctx::Auto,
+        let now = if self.coll.has_ttl() {
+            Python::attach(|py| -> PyResult<f64> {
+                py.import(pyo3::intern!(py, "time"))?
+                    .call_method0(pyo3::intern!(py, "time"))?
+                    .extract()
+            })
+            .ok()
+        } else {
+            None
+        };
+        Ctx {
+            tx: self.tx.as_ref().map(|t| &t.get().tx),
+            now,
         }
     }
 
@@ -408,6 +430,7 @@ impl PyCollection {
         let coll = &self.coll;
         let ctx = self.ctx();
         py.detach(|| coll.insert_many(ctx, &items))?;
+        self.delivered(py, ())?;
         self.decode_key(py, &key)
     }
 
@@ -424,6 +447,7 @@ impl PyCollection {
         let coll = &self.coll;
         let ctx = self.ctx();
         py.detach(|| coll.insert_many(ctx, &items))?;
+        self.delivered(py, ())?;
         let keys = PyList::empty(py);
         for (k, _) in &items {
             keys.append(self.decode_key(py, k)?)?;
@@ -437,6 +461,7 @@ impl PyCollection {
         let coll = &self.coll;
         let ctx = self.ctx();
         py.detach(|| coll.put(ctx, &key, &data))?;
+        self.delivered(py, ())?;
         self.decode_key(py, &key)
     }
 
@@ -449,7 +474,7 @@ impl PyCollection {
         let (key, data) = self.encode(py, doc)?;
         let coll = &self.coll;
         let ctx = self.ctx();
-        if !py.detach(|| coll.replace(ctx, &key, &data))? {
+        if !self.delivered(py, py.detach(|| coll.replace(ctx, &key, &data))?)? {
             return Err(PyKeyError::new_err((self.decode_key(py, &key)?.unbind(),)));
         }
         self.decode_key(py, &key)
@@ -475,7 +500,7 @@ impl PyCollection {
         let k = self.key_arg(key)?;
         let coll = &self.coll;
         let ctx = self.ctx();
-        Ok(py.detach(|| coll.delete(ctx, &k))?)
+        self.delivered(py, py.detach(|| coll.delete(ctx, &k))?)
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -489,8 +514,15 @@ impl PyCollection {
         Ok(py.detach(|| coll.count(ctx, None))?)
     }
 
-    /// Documents in primary-key order.
-    fn __iter__(&self) -> PyResult<PyCursor> {
+    /// Documents in primary-key order (streamed; with a TTL field, the
+    /// live ones, read at once).
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.coll.has_ttl() {
+            let coll = &self.coll;
+            let ctx = self.ctx();
+            let raw = py.detach(|| coll.find(ctx, &Find::default()))?;
+            return Ok(decode_all(py, &raw)?.try_iter()?.into_any());
+        }
         let store = &self.coll.store;
         let source = match &self.tx {
             Some(t) => Source::Tx(t.get().tx.clone()),
@@ -503,12 +535,8 @@ impl PyCollection {
             keys_only: false,
         };
         let c = Cursor::open(store, self.coll.space, source, spec)?;
-        Ok(PyCursor::new(
-            c,
-            KeyCodec::Any,
-            ValueCodec::Msgpack,
-            Yield::Values,
-        ))
+        let cursor = PyCursor::new(c, KeyCodec::Any, ValueCodec::Msgpack, Yield::Values);
+        Ok(Bound::new(py, cursor)?.into_any())
     }
 
     /// Matching documents: in primary-key order or by `sort`, after
@@ -615,8 +643,10 @@ impl PyCollection {
             .then(|| doc::Value::Str(new_object_id().into()));
         let coll = &self.coll;
         let ctx = self.ctx();
-        let (matched, modified, upserted) =
-            py.detach(|| coll.update(ctx, f.as_ref(), &parsed, multi, upsert, default_id))?;
+        let (matched, modified, upserted) = self.delivered(
+            py,
+            py.detach(|| coll.update(ctx, f.as_ref(), &parsed, multi, upsert, default_id))?,
+        )?;
         let key = match upserted {
             Some(k) => self.decode_key(py, &k)?,
             None => py.None().into_bound(py),
@@ -638,7 +668,7 @@ impl PyCollection {
         let f = parse_filter(filter)?;
         let coll = &self.coll;
         let ctx = self.ctx();
-        Ok(py.detach(|| coll.delete_where(ctx, f.as_ref(), true))?)
+        self.delivered(py, py.detach(|| coll.delete_where(ctx, f.as_ref(), true))?)
     }
 
     /// Deletes the first matching document; whether there was one.
@@ -647,7 +677,7 @@ impl PyCollection {
         let f = parse_filter(filter)?;
         let coll = &self.coll;
         let ctx = self.ctx();
-        Ok(py.detach(|| coll.delete_where(ctx, f.as_ref(), false))? > 0)
+        Ok(self.delivered(py, py.detach(|| coll.delete_where(ctx, f.as_ref(), false))?)? > 0)
     }
 
     /// Number of matching documents.
@@ -738,6 +768,59 @@ impl PyCollection {
             (a, st)
         };
         explain_dict(py, &access, &stats)
+    }
+
+    /// Calls `listener(event)` after every committed change of this
+    /// collection (by any handle, or a transaction), in commit order, with
+    /// a `shoal.ChangeEvent(collection, action, key, old, new)`; `action` is
+    /// "insert", "replace", "update", "delete" or "expire". A listener that
+    /// raises cannot undo the write: its exception goes to
+    /// `sys.unraisablehook`.
+    fn watch(&self, listener: Bound<'_, PyAny>) -> PyResult<()> {
+        if !listener.is_callable() {
+            return Err(PyTypeError::new_err("a listener must be callable"));
+        }
+        super::events::Listeners::of(&self.coll.store)?.add(
+            self.coll.space,
+            &self.name,
+            listener.unbind(),
+        );
+        self.coll.watch(true);
+        Ok(())
+    }
+
+    /// Stops calling `listener`; whether it was registered.
+    fn unwatch(&self, py: Python<'_>, listener: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let removed =
+            super::events::Listeners::of(&self.coll.store)?.remove(py, self.coll.space, listener);
+        if removed {
+            self.coll.watch(false);
+        }
+        Ok(removed)
+    }
+
+    /// The field holding each document's expiry time (epoch seconds), or
+    /// `None`. Documents whose expiry is a nonzero number below
+    /// `time.time()` are never returned, counted or matched.
+    #[getter]
+    fn ttl(&self) -> Option<String> {
+        self.coll.ttl_field()
+    }
+
+    /// Sets (or, with `None`, clears) the expiry field; stored with the
+    /// collection.
+    fn set_ttl(&self, py: Python<'_>, field: Option<String>) -> PyResult<()> {
+        self.not_in_transaction("set_ttl")?;
+        let coll = &self.coll;
+        Ok(py.detach(|| coll.set_ttl_field(field))?)
+    }
+
+    /// Deletes the expired documents (reads already hide them), with
+    /// "expire" events; returns how many.
+    fn expire(&self, py: Python<'_>) -> PyResult<usize> {
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        self.delivered(py, py.detach(|| coll.expire(ctx))?)
     }
 
     /// Deletes the collection: its documents and indexes. Whether it existed.

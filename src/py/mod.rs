@@ -5,6 +5,7 @@ pub mod collection;
 pub mod convert;
 pub mod cursor;
 pub mod errors;
+pub mod events;
 pub mod kv;
 pub mod range;
 pub mod snapshot;

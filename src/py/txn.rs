@@ -14,13 +14,19 @@ use std::sync::Arc;
 fn exit(py: Python<'_>, tx: &Arc<Transaction>, exc_type: &Bound<'_, PyAny>) -> PyResult<bool> {
     if exc_type.is_none() {
         if tx.is_active() {
-            let t = tx.clone();
-            py.detach(move || t.commit())?;
+            commit(py, tx)?;
         }
     } else {
         tx.rollback();
     }
     Ok(false)
+}
+
+/// Commits, then hands the committed changes to their listeners.
+fn commit(py: Python<'_>, tx: &Arc<Transaction>) -> PyResult<()> {
+    let t = tx.clone();
+    py.detach(move || t.commit())?;
+    super::events::deliver_for(py, tx.store())
 }
 
 fn same_store(tx: &Arc<Transaction>, kv: &PyKV) -> PyResult<()> {
@@ -87,8 +93,7 @@ impl PyTransaction {
     /// Commits every write atomically; `ConflictError` if something this
     /// transaction read was changed by a concurrent commit.
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
-        let t = self.tx.clone();
-        Ok(py.detach(move || t.commit())?)
+        commit(py, &self.tx)
     }
 
     /// Discards every buffered write. Idempotent.
@@ -276,8 +281,7 @@ impl PyTxKV {
 
     /// Commits the transaction (see `Transaction.commit`).
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
-        let t = self.tx().clone();
-        Ok(py.detach(move || t.commit())?)
+        commit(py, self.tx())
     }
 
     /// Rolls the transaction back. Idempotent.
