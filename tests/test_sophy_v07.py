@@ -527,3 +527,13 @@ def test_database_name_with_odd_characters(env):
     env.close()
     env.open()
     assert db["k"] == "v"
+
+
+def test_exclusive_orders_without_key_start_at_the_ends(env):
+    # spec A.7: key=None starts at the first/last key (sophy 0.7.1 skips a key
+    # equal to the integer type's extreme value here)
+    db = open_db(env, Schema([U16Index("k")], [U8Index("v")]))
+    for k in (0, 5, 2**16 - 1):
+        db[k] = 1
+    assert list(db.cursor(order=">", values=False)) == [0, 5, 2**16 - 1]
+    assert list(db.cursor(order="<", values=False)) == [2**16 - 1, 5, 0]
