@@ -16,9 +16,12 @@ transactions. Deliberate differences from the originals (their defects, see
 the spec's list E): falsy bounds are honoured, ``u32rev``/``u64rev`` sort
 descending, mixed multi-part keys iterate, legacy transactions iterate,
 stale handles raise ``SophiaError`` instead of crashing, ``len()`` is counted
-by the engine, ``multi_delete()`` is atomic, a descending prefix cursor without
-a key returns the matching keys (descending), and string keys/values given as
-bytes must be UTF-8 (checked on write, not failing on read).
+by the engine, ``multi_delete()`` is atomic, a prefix cursor returns exactly
+the matching keys in either direction (Sophia's descending one stops at the
+first key without the prefix, so it often returns nothing), ``'>'``/``'<'``
+cursors without a key start at the first/last key (sophy 0.7.1 skips a key
+equal to an integer type's extreme value), and string keys/values given as
+bytes must be UTF-8 (checked on write instead of failing on read).
 """
 
 from __future__ import annotations
