@@ -148,7 +148,7 @@ def test_saved_tables_reload_exactly(
     path = tmp_path_factory.mktemp("files") / "t.json"
     m = MicroDB(path, ["k"])
     for i, row in enumerate(rows):
-        m.upsert({"k": i, **row})
+        m.upsert({**row, "k": i})
     m.save()
     assert path.read_text("utf-8") == repr(list(m)) + "\n"
     assert canon(list(MicroDB(path, ["k"]))) == canon(list(m))
@@ -165,7 +165,7 @@ def test_large_file_fast_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [-0j, complex(-0.0, 1), complex(1, -0.0), complex(0, float("inf"))]
+    "value", [-0j, -1j, complex(-0.0, 1), complex(1, -0.0), complex(0, float("inf"))]
 )
 def test_complex_that_would_change_is_refused(tmp_path: Path, value: complex) -> None:
     m = MicroDB(tmp_path / "c.json", ["k"])

@@ -221,3 +221,17 @@ def test_pprint_same_as_the_original(tmp_path: Path, capsys: pytest.CaptureFixtu
     mine = capsys.readouterr().out
     theirs.pprint_all()
     assert mine == capsys.readouterr().out
+
+
+def test_signatures_match_the_original() -> None:
+    import inspect
+
+    original = pytest.importorskip("microdb")
+    for name, member in vars(original.MicroDB).items():
+        if not callable(member) or (name.startswith("_") and not name.startswith("__")):
+            continue
+        if name in ("__init__", "__str__", "__len__", "__getitem__", "__delitem__",
+                    "__contains__") or not name.startswith("__"):
+            theirs = list(inspect.signature(member).parameters)
+            ours = list(inspect.signature(getattr(MicroDB, name)).parameters)
+            assert ours[: len(theirs)] == theirs, name

@@ -143,11 +143,14 @@ _FLAT = _SCALARS | {float}
 
 
 def _reads_back(value: float | complex) -> bool:
-    """Whether ``repr(value)`` reads back as ``value`` (finite; complex parts not ``-0.0``)."""
+    """Whether ``repr(value)`` reads back as ``value`` (finite; complex with no sign lost)."""
     if type(value) is float:
         return math.isfinite(value)
-    parts = (value.real, value.imag)  # type: ignore[union-attr]
-    return all(math.isfinite(p) and (p != 0 or math.copysign(1, p) > 0) for p in parts)
+    text = repr(value)  # a complex: "-1j" reads back as -(1j), whose real part is -0.0
+    try:
+        return repr(ast.literal_eval(text)) == text
+    except ValueError:  # nan, inf
+        return False
 
 
 def _check_value(value: Any, where: Callable[[], str]) -> None:
@@ -159,7 +162,7 @@ def _check_value(value: Any, where: Callable[[], str]) -> None:
         if not _reads_back(value):
             raise UnsavableValueError(
                 f"{where()}: {value!r} cannot be written as a Python literal and read "
-                "back (nan, infinities and complex numbers with a -0.0 part change)"
+                "back (nan, infinities, and complex numbers whose zero parts would change sign)"
             )
         return
     if kind is dict:
@@ -640,11 +643,11 @@ class MicroDB:
 
     # ------------------------------------------------------------------ keys
 
-    def gen_key(self, d: Mapping[Any, Any]) -> Key:
-        """The key of record ``d``: the tuple of its partition-key fields (missing -> None)."""
-        if not isinstance(d, Mapping):
-            raise TypeError(f"a record is a dict, not {type(d).__name__}")
-        return self._key(d)
+    def gen_key(self, dictionary: Mapping[Any, Any]) -> Key:
+        """The key of a record: the tuple of its partition-key fields (missing -> None)."""
+        if not isinstance(dictionary, Mapping):
+            raise TypeError(f"a record is a dict, not {type(dictionary).__name__}")
+        return self._key(dictionary)
 
     def _key_of(self, d: Any) -> Key:
         """A key from a record (dict) or an already built key tuple."""
@@ -658,12 +661,13 @@ class MicroDB:
 
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, d: Record) -> None:
-        """Store record ``d`` (the object itself) under its key, replacing any record there.
+    def upsert(self, dictionary: Record) -> None:
+        """Store the record ``dictionary`` (the object itself), replacing any with its key.
 
         A replaced record keeps its position in :meth:`all`. Unhashable key
         values raise ``TypeError`` and store nothing.
         """
+        d = dictionary
         if type(d) is not dict and not isinstance(d, dict):
             raise TypeError(f"a record is a dict, not {type(d).__name__}")
         key = self._key(d)
@@ -692,17 +696,20 @@ class MicroDB:
 
     # ------------------------------------------------------------------ reads
 
-    def get(self, d: Any, default: Any = None) -> Any:
-        """The stored record with the key of record ``d`` (or key tuple ``d``), else ``default``."""
-        if type(d) is dict:
-            return self._table.get(self._key(d), default)
-        return self._table.get(self._key_of(d), default)
+    def get(self, key: Any, d: Any = None) -> Any:
+        """The stored record with the key of record ``key`` (or key tuple ``key``), else ``d``.
 
-    def __contains__(self, d: Any) -> bool:
-        """Whether a record with the key of record ``d`` (or key tuple ``d``) is stored."""
-        if type(d) is dict:
-            return self._key(d) in self._table
-        return self._key_of(d) in self._table
+        (The original's parameter names: ``key`` is a record, ``d`` the default.)
+        """
+        if type(key) is dict:
+            return self._table.get(self._key(key), d)
+        return self._table.get(self._key_of(key), d)
+
+    def __contains__(self, key: Any) -> bool:
+        """Whether a record with the key of record ``key`` (or key tuple ``key``) is stored."""
+        if type(key) is dict:
+            return self._key(key) in self._table
+        return self._key_of(key) in self._table
 
     def __getitem__(self, key: Key) -> Record:
         """The stored record with key tuple ``key``; ``KeyError(key)`` if there is none."""
