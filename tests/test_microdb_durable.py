@@ -283,3 +283,46 @@ def test_eight_threads_against_a_model(path: Path, durable: bool) -> None:
     again = MicroDB(path, ["t", "k"], durable=durable)
     assert {(r["t"], r["k"]): r for r in again} == merged
     again.close()
+
+
+def test_saving_elsewhere_keeps_the_journal(path: Path) -> None:
+    m = MicroDB(path, ["k"], durable=True)
+    m.upsert({"k": 1})
+    m.save(path.parent / "copy.json")
+    m.save_as_grid(str(path.parent / "grid.json"))
+    assert m._journal is not None and m._journal.seq == 1
+    m.close()
+    assert not path.exists()
+    again = MicroDB(path, ["k"], durable=True)
+    assert list(again) == [{"k": 1}]
+    again.close()
+
+
+def test_file_deleted_with_unsaved_changes(path: Path) -> None:
+    m = MicroDB(path, ["k"], durable=True)
+    m.upsert({"k": 1})
+    m.save()
+    m.upsert({"k": 2})
+    m.close()
+    path.unlink()
+    with pytest.raises(microdb.FileChangedError):
+        MicroDB(path, ["k"], durable=True)
+
+
+def test_durable_queries(path: Path) -> None:
+    from decimal import Decimal
+
+    m = MicroDB(path, ["k"], durable=True)
+    for k in range(5):
+        m.upsert({"k": k, "even": k % 2 == 0})
+    q = microdb.where("even") == True  # noqa: E712 - a query, not a comparison
+    assert m.update({"tag": "x"}, q) == [(0,), (2,), (4,)]
+    with pytest.raises(microdb.UnsavableValueError):
+        m.update({"tag": Decimal(1)}, q)
+    assert m[(0,)]["tag"] == "x"  # nothing changed
+    assert m.remove(~q) == [(1,), (3,)]
+    m.close()
+    again = MicroDB(path, ["k"], durable=True)
+    assert list(again) == [{"k": k, "even": True, "tag": "x"} for k in (0, 2, 4)]
+    assert again.count(microdb.where("tag").exists()) == 3
+    again.close()

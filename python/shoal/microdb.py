@@ -884,6 +884,8 @@ class MicroDB:
         test = (lambda record: True) if cond is None else self._condition(cond)
         if not callable(fields) and not isinstance(fields, Mapping):
             raise TypeError("fields must be a mapping or a callable")
+        if self._journal is not None and isinstance(fields, Mapping):
+            _check_record(dict(fields))  # refuse before any record changes
         with self._rlock:
             keys = [key for key, record in list(self._table.items()) if test(record)]
             for key in keys:
