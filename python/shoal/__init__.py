@@ -24,7 +24,7 @@ bytes, lists/tuples (read back as lists) and dicts of those.
 from __future__ import annotations
 
 import os
-from collections.abc import ItemsView, KeysView, Mapping, MutableMapping, ValuesView
+from collections.abc import Callable, ItemsView, KeysView, Mapping, MutableMapping, ValuesView
 from typing import Any, Iterator, NamedTuple, overload
 
 from . import _core
@@ -207,13 +207,19 @@ class Collection(_core.Collection):
     and used automatically for equality, ``$in`` and range conditions, for
     sorting with a limit, and for counting without reading documents;
     ``explain()`` shows the plan and what it read.
+
+    A filter may also be a Python callable taking the document, or hold one
+    as ``"$where"``: it runs on the documents the rest of the filter lets
+    through. ``store.transaction()[collection]`` is the collection inside a
+    transaction; ``watch()`` delivers change events; ``ttl=`` hides expired
+    documents.
     """
 
     __slots__ = ()
 
     def update(
         self,
-        filter: dict[str, Any] | None,  # noqa: A002 - MongoDB's name
+        filter: dict[str, Any] | Callable[[dict[str, Any]], object] | None,  # noqa: A002
         update: dict[str, Any],
         *,
         multi: bool = False,

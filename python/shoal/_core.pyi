@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Literal, final, overload
+from typing import Any, Literal, TypeAlias, final, overload
 
 Durability = Literal["sync", "flush", "memory"]
 KeyCodec = Literal["any", "bytes", "str", "int"]
@@ -158,6 +158,8 @@ class KV:
         tb: TracebackType | None,
     ) -> None: ...
 
+_Filter: TypeAlias = dict[str, Any] | Callable[[dict[str, Any]], object] | None
+
 class Collection:
     """Documents under a primary key (see :class:`shoal.Collection`)."""
 
@@ -188,7 +190,7 @@ class Collection:
     def __iter__(self) -> Iterator[dict[str, Any]]: ...
     def find(
         self,
-        filter: dict[str, Any] | None = None,
+        filter: _Filter = None,
         *,
         projection: dict[str, Any] | list[str] | None = None,
         sort: str | dict[str, int] | list[tuple[str, int]] | None = None,
@@ -197,23 +199,23 @@ class Collection:
     ) -> list[dict[str, Any]]: ...
     def find_one(
         self,
-        filter: dict[str, Any] | None = None,
+        filter: _Filter = None,
         *,
         projection: dict[str, Any] | list[str] | None = None,
         sort: str | dict[str, int] | list[tuple[str, int]] | None = None,
     ) -> dict[str, Any] | None: ...
     def distinct(self, field: str, filter: dict[str, Any] | None = None) -> list[Any]: ...
-    def count(self, filter: dict[str, Any] | None = None) -> int: ...
+    def count(self, filter: _Filter = None) -> int: ...
     def update(
         self,
-        filter: dict[str, Any] | None,
+        filter: _Filter,
         update: dict[str, Any],
         *,
         multi: bool = False,
         upsert: bool = False,
     ) -> Any: ...
-    def delete_many(self, filter: dict[str, Any] | None = None) -> int: ...
-    def delete_one(self, filter: dict[str, Any] | None = None) -> bool: ...
+    def delete_many(self, filter: _Filter = None) -> int: ...
+    def delete_one(self, filter: _Filter = None) -> bool: ...
     def create_index(
         self,
         fields: str | list[str] | list[tuple[str, int]] | dict[str, int],
@@ -226,7 +228,7 @@ class Collection:
     def indexes(self) -> list[dict[str, Any]]: ...
     def explain(
         self,
-        filter: dict[str, Any] | None = None,
+        filter: _Filter = None,
         *,
         sort: str | dict[str, int] | list[tuple[str, int]] | None = None,
         skip: int = 0,

@@ -12,6 +12,8 @@ pub mod plan;
 mod read;
 mod write;
 
+pub use write::Selection;
+
 use crate::codec::doc::{self, Value};
 use crate::codec::key::{Key, KeyWriter};
 use crate::engine::catalog::SpaceConfig;

@@ -3,6 +3,7 @@
 
 use super::events::{Action, Change};
 use super::maintain::IndexWriter;
+use super::plan::Access;
 use super::{describe_key, doc, Collection, Ctx, Find, Stats, Value, MAX_DOCUMENT_SIZE};
 use crate::engine::{BatchOp, Read, SpaceId};
 use crate::error::{Error, Result};
@@ -56,6 +57,16 @@ impl Changes<'_> {
     pub fn len(&self) -> usize {
         self.ops.len()
     }
+}
+
+/// The documents an update or delete applies to: those matching `filter`
+/// (all when `None`), among `keys` (sorted encoded primary keys) if given.
+#[derive(Clone, Copy, Default)]
+pub struct Selection<'f> {
+    /// The filter.
+    pub filter: Option<&'f Filter>,
+    /// The candidate keys, if already chosen (by a Python predicate).
+    pub keys: Option<&'f [Vec<u8>]>,
 }
 
 /// The body of a write: reads through the reader, records its writes.
@@ -288,7 +299,7 @@ impl Collection {
     fn rewrite_matching(
         &self,
         ctx: Ctx<'_>,
-        filter: Option<&Filter>,
+        sel: Selection<'_>,
         multi: bool,
         action: Action,
         mut change: impl FnMut(Value<'_>, &[u8]) -> Result<Option<Vec<u8>>>,
@@ -297,12 +308,16 @@ impl Collection {
         self.write(
             ctx,
             Box::new(move |r, ch| {
+                let filter = sel.filter;
                 let st = self.indexes.state.read_recursive();
                 let q = Find {
                     filter,
                     ..Find::default()
                 };
-                let access = self.plan(&st, &q);
+                let access = match sel.keys {
+                    Some(keys) => Access::Keys(keys.to_vec()),
+                    None => self.plan(&st, &q),
+                };
                 let mut matched = 0usize;
                 let mut stats = Stats::default();
                 self.visit(r, &st, &access, ttl.as_ref(), &mut stats, &mut |k, raw| {
@@ -329,15 +344,16 @@ impl Collection {
     pub fn update(
         &self,
         ctx: Ctx<'_>,
-        filter: Option<&Filter>,
+        sel: Selection<'_>,
         update: &Update,
         multi: bool,
         upsert: bool,
         default_id: Option<Value<'static>>,
     ) -> Result<(usize, usize, Option<Vec<u8>>)> {
         let key_fields = &self.key_fields;
+        let filter = sel.filter;
         let (matched, modified) =
-            self.rewrite_matching(ctx, filter, multi, Action::Update, |value, raw| {
+            self.rewrite_matching(ctx, sel, multi, Action::Update, |value, raw| {
                 let mut owned = value.into_owned();
                 update::apply(update, &mut owned, key_fields)?;
                 let mut buf = Vec::with_capacity(raw.len() + 16);
@@ -389,14 +405,9 @@ impl Collection {
     }
 
     /// Deletes the matching documents (all, or the first one); how many.
-    pub fn delete_where(
-        &self,
-        ctx: Ctx<'_>,
-        filter: Option<&Filter>,
-        multi: bool,
-    ) -> Result<usize> {
+    pub fn delete_where(&self, ctx: Ctx<'_>, sel: Selection<'_>, multi: bool) -> Result<usize> {
         Ok(self
-            .rewrite_matching(ctx, filter, multi, Action::Delete, |_, _| Ok(None))?
+            .rewrite_matching(ctx, sel, multi, Action::Delete, |_, _| Ok(None))?
             .1)
     }
 

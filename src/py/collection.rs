@@ -8,7 +8,7 @@ use super::cursor::{PyCursor, Yield};
 use super::store::PyStore;
 use super::txn::PyTransaction;
 use crate::codec::doc;
-use crate::collection::{Collection, Ctx, Find};
+use crate::collection::{Collection, Ctx, Find, Selection};
 use crate::engine::{Cursor, RangeSpec, Source};
 use crate::error::Error;
 use crate::query::shape::{Projection, Sort};
@@ -78,6 +78,48 @@ fn parse_filter(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Filter>> {
     let value = doc::parse(&buf)?;
     let parsed = query::parse(&value)?;
     Ok(Some(parsed))
+}
+
+/// A filter argument: the part evaluated in Rust, and a Python predicate
+/// (a callable given as the filter, or as `"$where"` in a filter document)
+/// applied to the documents the Rust part lets through.
+struct Query {
+    filter: Option<Filter>,
+    predicate: Option<Py<PyAny>>,
+}
+
+fn parse_query(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Query> {
+    let Some(f) = filter.filter(|f| !f.is_none()) else {
+        return Ok(Query {
+            filter: None,
+            predicate: None,
+        });
+    };
+    if !f.is_instance_of::<PyDict>() && f.is_callable() {
+        return Ok(Query {
+            filter: None,
+            predicate: Some(f.clone().unbind()),
+        });
+    }
+    if let Ok(d) = f.cast::<PyDict>() {
+        if let Some(w) = d.get_item("$where")? {
+            if !w.is_callable() {
+                return Err(
+                    Error::Query("$where needs a callable taking the document".into()).into(),
+                );
+            }
+            let rest = d.copy()?;
+            rest.del_item("$where")?;
+            return Ok(Query {
+                filter: parse_filter(Some(rest.as_any()))?,
+                predicate: Some(w.unbind()),
+            });
+        }
+    }
+    Ok(Query {
+        filter: parse_filter(Some(f))?,
+        predicate: None,
+    })
 }
 
 /// Builds many documents with the cyclic garbage collector paused: the
@@ -279,6 +321,96 @@ impl PyCollection {
     /// How a call runs: in the bound transaction, if any, and with the
     /// time from Python's `time.time()` when the collection has a TTL field
     /// (so that a test freezing that clock freezes expiry too).
+    /// The documents matching the Rust part of `q` (in key order, or by
+    /// `sort`) that `predicate` accepts, after `skip`, at most `limit`: the
+    /// stored bytes and the document given to the predicate.
+    fn accepted<'py>(
+        &self,
+        py: Python<'py>,
+        q: &Query,
+        predicate: &Bound<'py, PyAny>,
+        sort: Option<&Sort>,
+        skip: usize,
+        limit: Option<usize>,
+    ) -> PyResult<Vec<(fjall::Slice, Bound<'py, PyAny>)>> {
+        let find = Find {
+            filter: q.filter.as_ref(),
+            sort,
+            ..Find::default()
+        };
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        let raw = py.detach(|| coll.find(ctx, &find))?;
+        let mut out = Vec::new();
+        let mut skipped = 0usize;
+        for v in raw {
+            if limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+            let d = msgpack::read(py, &v)?;
+            if predicate.call1((d.clone(),))?.is_truthy()? {
+                if skipped < skip {
+                    skipped += 1;
+                } else {
+                    out.push((v, d));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The sorted primary keys of the documents `q` selects (the first
+    /// only, unless `multi`), when it has a predicate.
+    fn accepted_keys(
+        &self,
+        py: Python<'_>,
+        q: &Query,
+        multi: bool,
+    ) -> PyResult<Option<Vec<Vec<u8>>>> {
+        let Some(pred) = &q.predicate else {
+            return Ok(None);
+        };
+        let limit = (!multi).then_some(1);
+        let mut keys = Vec::new();
+        for (raw, _) in self.accepted(py, q, pred.bind(py), None, 0, limit)? {
+            keys.push(self.coll.key_of(&doc::parse(&raw)?)?);
+        }
+        keys.sort();
+        Ok(Some(keys))
+    }
+
+    /// A document as returned: decoded, or projected from its bytes.
+    fn shaped<'py>(
+        py: Python<'py>,
+        raw: &[u8],
+        decoded: Bound<'py, PyAny>,
+        projection: Option<&Projection>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Some(p) = projection else {
+            return Ok(decoded);
+        };
+        let mut buf = Vec::with_capacity(raw.len());
+        doc::encode(&p.apply(&doc::parse(raw)?), &mut buf);
+        msgpack::read(py, &buf)
+    }
+
+    fn delete_selected(
+        &self,
+        py: Python<'_>,
+        filter: Option<&Bound<'_, PyAny>>,
+        multi: bool,
+    ) -> PyResult<usize> {
+        let query = parse_query(filter)?;
+        let keys = self.accepted_keys(py, &query, multi)?;
+        let sel = Selection {
+            filter: query.filter.as_ref(),
+            keys: keys.as_deref(),
+        };
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        self.delivered(py, py.detach(|| coll.delete_where(ctx, sel, multi))?)
+    }
+
     /// After a write on its own: hands its changes to their listeners (in
     /// a transaction, the commit does).
     fn delivered<T>(&self, py: Python<'_>, out: T) -> PyResult<T> {
@@ -540,7 +672,10 @@ impl PyCollection {
     }
 
     /// Matching documents: in primary-key order or by `sort`, after
-    /// `skip`, at most `limit`, shaped by `projection`.
+    /// `skip`, at most `limit`, shaped by `projection`. `filter` is a
+    /// MongoDB filter document, a callable taking the document, or a filter
+    /// document with a callable under `"$where"` (applied to what the rest
+    /// lets through).
     #[pyo3(signature = (filter = None, *, projection = None, sort = None, skip = 0, limit = None))]
     fn find<'py>(
         &self,
@@ -551,11 +686,18 @@ impl PyCollection {
         skip: usize,
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let f = parse_filter(filter)?;
+        let query = parse_query(filter)?;
         let s = parse_sort(sort)?;
         let p = parse_projection(projection)?;
+        if let Some(pred) = &query.predicate {
+            let out = PyList::empty(py);
+            for (raw, d) in self.accepted(py, &query, pred.bind(py), s.as_ref(), skip, limit)? {
+                out.append(Self::shaped(py, &raw, d, p.as_ref())?)?;
+            }
+            return Ok(out);
+        }
         let q = Find {
-            filter: f.as_ref(),
+            filter: query.filter.as_ref(),
             sort: s.as_ref(),
             projection: p.as_ref(),
             skip,
@@ -576,11 +718,18 @@ impl PyCollection {
         projection: Option<&Bound<'_, PyAny>>,
         sort: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let f = parse_filter(filter)?;
+        let query = parse_query(filter)?;
         let s = parse_sort(sort)?;
         let p = parse_projection(projection)?;
+        if let Some(pred) = &query.predicate {
+            let first = self.accepted(py, &query, pred.bind(py), s.as_ref(), 0, Some(1))?;
+            return match first.into_iter().next() {
+                Some((raw, d)) => Ok(Self::shaped(py, &raw, d, p.as_ref())?.unbind()),
+                None => Ok(py.None()),
+            };
+        }
         let q = Find {
-            filter: f.as_ref(),
+            filter: query.filter.as_ref(),
             sort: s.as_ref(),
             projection: p.as_ref(),
             skip: 0,
@@ -608,7 +757,15 @@ impl PyCollection {
             return Err(Error::Query(format!("invalid field path {field:?}")).into());
         }
         let path: Vec<String> = field.split('.').map(str::to_string).collect();
-        let f = parse_filter(filter)?;
+        let query = parse_query(filter)?;
+        if query.predicate.is_some() {
+            return Err(Error::Query(
+                "distinct() takes a filter document; a callable filter is not supported here"
+                    .into(),
+            )
+            .into());
+        }
+        let f = query.filter;
         let coll = &self.coll;
         let ctx = self.ctx();
         let raw = py.detach(|| coll.distinct(ctx, &path, f.as_ref()))?;
@@ -632,7 +789,7 @@ impl PyCollection {
         multi: bool,
         upsert: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let f = parse_filter(filter)?;
+        let query = parse_query(filter)?;
         if !update.is_instance_of::<PyDict>() {
             return Err(Error::Query("an update must be a dict".into()).into());
         }
@@ -641,11 +798,16 @@ impl PyCollection {
         let parsed = crate::query::update::parse(&doc::parse(&buf)?)?;
         let default_id = (upsert && self.coll.key_fields == ["_id"])
             .then(|| doc::Value::Str(new_object_id().into()));
+        let keys = self.accepted_keys(py, &query, multi)?;
+        let sel = Selection {
+            filter: query.filter.as_ref(),
+            keys: keys.as_deref(),
+        };
         let coll = &self.coll;
         let ctx = self.ctx();
         let (matched, modified, upserted) = self.delivered(
             py,
-            py.detach(|| coll.update(ctx, f.as_ref(), &parsed, multi, upsert, default_id))?,
+            py.detach(|| coll.update(ctx, sel, &parsed, multi, upsert, default_id))?,
         )?;
         let key = match upserted {
             Some(k) => self.decode_key(py, &k)?,
@@ -665,28 +827,27 @@ impl PyCollection {
     /// `None`), atomically; returns how many.
     #[pyo3(signature = (filter = None))]
     fn delete_many(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
-        let f = parse_filter(filter)?;
-        let coll = &self.coll;
-        let ctx = self.ctx();
-        self.delivered(py, py.detach(|| coll.delete_where(ctx, f.as_ref(), true))?)
+        self.delete_selected(py, filter, true)
     }
 
     /// Deletes the first matching document; whether there was one.
     #[pyo3(signature = (filter = None))]
     fn delete_one(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        let f = parse_filter(filter)?;
-        let coll = &self.coll;
-        let ctx = self.ctx();
-        Ok(self.delivered(py, py.detach(|| coll.delete_where(ctx, f.as_ref(), false))?)? > 0)
+        Ok(self.delete_selected(py, filter, false)? > 0)
     }
 
     /// Number of matching documents.
     #[pyo3(signature = (filter = None))]
     fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
-        let f = parse_filter(filter)?;
+        let query = parse_query(filter)?;
+        if let Some(pred) = &query.predicate {
+            return Ok(self
+                .accepted(py, &query, pred.bind(py), None, 0, None)?
+                .len());
+        }
         let coll = &self.coll;
         let ctx = self.ctx();
-        Ok(py.detach(|| coll.count(ctx, f.as_ref()))?)
+        Ok(py.detach(|| coll.count(ctx, query.filter.as_ref()))?)
     }
 
     /// Creates an index (and fills it from the documents, atomically);
