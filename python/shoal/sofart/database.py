@@ -189,6 +189,15 @@ class Database:
             return
         self._store = Backend(shoal.open(None, durability="memory"))
         self._shared = False
+        if created and self.serializer_name == "pickle":
+            # Record that this pickle is ours, so reopening needs no unpickling.
+            record = self._acquire(directory, "flush")
+            try:
+                record.clear()
+                record.set_infos(self.init_schema[_INFOS])
+                record.set_stamp(stamp)
+            finally:
+                _backend.release(record)
         try:
             if not created and os.path.isdir(directory):
                 record = self._acquire(directory, "flush")
