@@ -247,6 +247,13 @@ class Dynafile:
         shared.meta["imported"] = True
         shared.save_meta()
 
+    def _live(self) -> Any:
+        """The collection, or :class:`TableClosedError` after :meth:`close`."""
+        coll = self._coll
+        if type(coll) is _Closed:
+            raise TableClosedError("the table is closed")
+        return coll
+
     # -- keys --------------------------------------------------------------------------
 
     def _key(self, key: Any) -> Key:
@@ -308,7 +315,7 @@ class Dynafile:
         listener that raises cannot undo the write: its exception goes to
         ``sys.unraisablehook``.
         """
-        coll = self._coll
+        coll = self._live()
         self._dispatcher.connect(listener)
         if self._state.relay is None:
             relay = _Relay(self._dispatcher)
@@ -429,11 +436,12 @@ class Dynafile:
 
         All are read at one point in time.
         """
+        coll = self._live()
         wanted = [self._key(k) for k in keys]
         out = []
         tx = self._shared.store.transaction()
         try:
-            c = tx[self._coll]
+            c = tx[coll]
             for k in wanted:
                 doc = c.get(k)
                 if doc is not None:
@@ -450,7 +458,7 @@ class Dynafile:
         Returns one result per op (the new item for updates). A failed op
         raises its own error (``single``) or :class:`TransactionCanceled`.
         """
-        coll = self._coll
+        coll = self._live()
         store = self._shared.store
         for _ in range(_RETRIES):
             tx = store.transaction()
@@ -520,7 +528,7 @@ class Dynafile:
 
     def _write_blind(self, ops: Sequence[_Op]) -> None:
         """Unconditional puts and deletes in one transaction."""
-        coll = self._coll
+        coll = self._live()
         store = self._shared.store
         for _ in range(_RETRIES):
             tx = store.transaction()
@@ -637,7 +645,7 @@ class Dynafile:
         self, base: Dict[str, Any], flt: Optional[Filter], sort: Optional[List[Tuple[str, int]]]
     ) -> Iterator[Dict[str, Any]]:
         _filters.compile_filter(flt)  # bad filters fail now, not at the first next()
-        coll = self._coll  # and closed tables too
+        coll = self._live()  # and closed tables too
 
         def run() -> Iterator[Dict[str, Any]]:
             if self._shared.meta.get("ttl_attribute"):
@@ -770,7 +778,7 @@ class Dynafile:
         if kind == "lsi" and sk_attribute is None:
             raise TypeError("create_lsi needs an sk_attribute")
         shared = self._shared
-        coll = self._coll
+        coll = self._live()
         with shared.lock:
             if name in shared.meta["gsi"] or name in shared.meta["lsi"]:
                 raise DynafileError("GSI already exists" if kind == "gsi" else "LSI already exists")
@@ -802,7 +810,7 @@ class Dynafile:
 
     def _drop_index(self, kind: str, name: str) -> None:
         shared = self._shared
-        coll = self._coll
+        coll = self._live()
         with shared.lock:
             defn = shared.meta[kind].get(name)
             if defn is None:
