@@ -90,6 +90,7 @@ def demo(path: str | None = None) -> int:
                  f"{stats['journal_count']} journal file(s)")
         _sophy_demo(f"{where}-sophy")
         _microdb_demo(f"{where}-microdb.json")
+        _sofart_demo(f"{where}-sofart.json")
         _say("\ndone.")
     return 0
 
@@ -138,6 +139,27 @@ def _microdb_demo(path: str) -> None:
     done = mdb.search(microdb.where("status") == "finished")
     _say(f"   search(where('status') == 'finished') -> {done}")
     mdb.close()
+
+
+def _sofart_demo(path: str) -> None:
+    """The sofart face: a script written for ``sofart`` after changing its import."""
+    import re
+
+    from shoal.sofart import Database
+
+    _say("\n8. the sofart face (drop-in for sofart): from shoal.sofart import Database")
+    db = Database(path)  # single mode: in memory until sync()
+    c = db.test_collection
+    _id = c.save({"artist": "Jambon", "track": "I love my jambon"})
+    c.insert_many([{"artist": "Bieber", "plays": n} for n in range(3)])  # pymongo names too
+    _say(f"   c.find_one({{'artist': 'Jambon'}}) -> {c.find_one({'artist': 'Jambon'})}")
+    found = [d["plays"] for d in c.find({"plays": {"$gte": 1}})]
+    _say(f"   c.find({{'plays': {{'$gte': 1}}}}) -> plays {found}")
+    _say(f"   c.find_one({{'artist': re.compile('^jam', re.I)}})['_id'] == _id -> "
+         f"{c.find_one({'artist': re.compile('^jam', re.I)})['_id'] == _id}")
+    db.sync()  # the original's JSON file, written atomically; the store is in {path}.shoal
+    _say(f"   db.sync() wrote {path}: {db.count()} documents in {db.collection_names()}")
+    db.close()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
