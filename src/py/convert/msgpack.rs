@@ -302,6 +302,32 @@ fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize, mode: Mode
     Ok(())
 }
 
+/// Most dict keys kept per thread: documents repeat a few field names, and
+/// a cached key is a reference count, not a new string to decode and hash.
+const KEY_CACHE_SIZE: usize = 1024;
+
+thread_local! {
+    static KEYS: std::cell::RefCell<std::collections::HashMap<Box<[u8]>, Py<PyString>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The dict key `raw` (a short UTF-8 string), from the cache when seen.
+fn key_string<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    KEYS.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if let Some(k) = cache.get(raw) {
+            return Ok(k.bind(py).clone().into_any());
+        }
+        let s = std::str::from_utf8(raw).map_err(|_| bad("invalid UTF-8"))?;
+        let k = PyString::new(py, s);
+        if cache.len() >= KEY_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(raw.into(), k.clone().unbind());
+        Ok(k.into_any())
+    })
+}
+
 /// Reads MessagePack bytes back into Python objects.
 pub fn read<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     let mut r = Reader { data, pos: 0 };
@@ -468,7 +494,14 @@ impl<'a> Reader<'a> {
         }
         let dict = PyDict::new(py);
         for _ in 0..n {
-            let k = self.value(py, depth + 1)?;
+            let k = match self.data.get(self.pos) {
+                Some(&m) if (0xa0..=0xbf).contains(&m) => {
+                    self.pos += 1;
+                    let raw = self.take(usize::from(m & 0x1f))?;
+                    key_string(py, raw)?
+                }
+                _ => self.value(py, depth + 1)?,
+            };
             let v = self.value(py, depth + 1)?;
             dict.set_item(k, v)?;
         }
