@@ -30,30 +30,6 @@ pub trait Read {
     ) -> Result<()>;
 }
 
-fn visit_all<I>(store: &Store, iter: I, reverse: bool, visit: &mut Visit<'_>) -> Result<()>
-where
-    I: DoubleEndedIterator<Item = fjall::Guard>,
-{
-    let mut step = |g: fjall::Guard| -> Result<bool> {
-        let (k, v) = g.into_inner().map_err(|e| store.fj(e))?;
-        visit(&k, &v)
-    };
-    if reverse {
-        for g in iter.rev() {
-            if !step(g)? {
-                break;
-            }
-        }
-    } else {
-        for g in iter {
-            if !step(g)? {
-                break;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Latest-data reads inside [`Store::transact`].
 pub struct View<'a> {
     store: &'a Store,
@@ -104,7 +80,7 @@ impl Read for View<'_> {
             return Ok(());
         }
         let ks = self.ks(space)?;
-        visit_all(self.store, ks.range((lo, hi)), reverse, visit)
+        merge_visit(self.store, ks.range((lo, hi)), Vec::new(), reverse, visit)
     }
 }
 
@@ -139,7 +115,7 @@ impl Read for SnapshotView<'_> {
             return Ok(());
         }
         let ks = &self.open.space(space)?.ks;
-        visit_all(self.store, self.snap.range(ks, (lo, hi)), reverse, visit)
+        merge_visit(self.store, self.snap.range(ks, (lo, hi)), Vec::new(), reverse, visit)
     }
 }
 
