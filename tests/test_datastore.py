@@ -353,6 +353,8 @@ def test_d1_delete(make: Callable[..., Datastore]) -> None:
     ds.delete("a")  # missing: no-op
     ds.delete("never")
     assert ds.put("a", {})["id"] == 3  # ids are never reused
+    ds.delete("a")
+    assert ds.put("c", {})["id"] == 4
 
 
 def test_d2_add_view_backfills(make: Callable[..., Datastore]) -> None:

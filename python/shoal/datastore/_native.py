@@ -170,9 +170,7 @@ class NativeBackend:
                 raise UniqueViolation(str(e)) from e
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write_rows(
-        self, tx: Any, recs: list[dict[str, Any]], old_ids: list[int], docs: list[Any]
-    ) -> None:
+    def _write_rows(self, tx: Any, recs: list[dict[str, Any]], old_ids: list[int]) -> None:
         """Replace the view rows of the documents ``recs`` (``old_ids`` had rows)."""
         seq = tx[self.seq]
         row = seq.get("row", 1)
@@ -214,7 +212,7 @@ class NativeBackend:
             rec = {"key": key, "id": doc_id, "rev": rev, "updated": ts, "data": data}
             docs.put(rec)
             if self.views:
-                self._write_rows(tx, [rec], [] if old is None else [doc_id], [])
+                self._write_rows(tx, [rec], [] if old is None else [doc_id])
             return doc_id, rev
 
         return self._transact(body)  # type: ignore[no-any-return]
@@ -234,7 +232,7 @@ class NativeBackend:
             seq = tx[self.seq]
             next_id = seq.get("id", 1)
             first_id = next_id
-            new_recs, old_recs, old_ids, out = [], [], [], []
+            new_recs, old_recs, old_ids, out, recs = [], [], [], [], []
             for key, data, expected in items:
                 old = olds.get(key)
                 _docs.check_revision(key, expected, None if old is None else old["rev"])
@@ -253,6 +251,7 @@ class NativeBackend:
                     old_recs.append(rec)
                     old_ids.append(old["id"])
                 out.append((rec["id"], rec["rev"]))
+                recs.append(rec)
             if new_recs:
                 docs.insert_many(new_recs)
             for rec in old_recs:
@@ -260,7 +259,7 @@ class NativeBackend:
             if next_id != first_id:
                 seq["id"] = next_id
             if self.views:
-                self._write_rows(tx, new_recs + old_recs, old_ids, [])
+                self._write_rows(tx, recs, old_ids)
             return out
 
         return self._transact(body)  # type: ignore[no-any-return]

@@ -67,6 +67,9 @@ def default_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("updated", sa.DateTime),
         sa.Column("key", sa.Unicode, nullable=False, unique=True),
         sa.Column("data", JsonDataType(compress=True), nullable=False),
+        # Never reuse the id of a deleted document (SQLite reuses the highest
+        # rowid otherwise); other databases' sequences never reuse.
+        sqlite_autoincrement=True,
     )
 
 
