@@ -91,6 +91,7 @@ def demo(path: str | None = None) -> int:
         _sophy_demo(f"{where}-sophy")
         _microdb_demo(f"{where}-microdb.json")
         _sofart_demo(f"{where}-sofart.json")
+        _dynafile_demo(f"{where}-dynafile")
         _say("\ndone.")
     return 0
 
@@ -161,6 +162,26 @@ def _sofart_demo(path: str) -> None:
     _say(f"   db.sync() wrote {path}: {db.count()} documents in {db.collection_names()}")
     db.close()
 
+
+
+def _dynafile_demo(path: str) -> None:
+    """The dynafile face: a script written for ``dynafile`` after changing its import."""
+    from shoal.dynafile import ConditionalCheckFailed, Dynafile
+
+    _say("\n9. the dynafile face (drop-in for dynafile): from shoal.dynafile import *")
+    db = Dynafile(path, pk_attribute="PK", sk_attribute="SK")
+    db.add_stream_listener(lambda e: _say(f"   event {e.action}: {e.new or e.old}"))
+    db.put_item(item={"PK": "user#1", "SK": "user#1", "name": "Bob"})
+    with db.batch_writer() as writer:  # atomic, applied at the end of the block
+        writer.put_item(item={"PK": "user#1", "SK": "role#1", "TYPE": "sender"})
+        writer.put_item(item={"PK": "user#2", "SK": "user#2", "name": "Alice"})
+    _say(f"   query(pk='user#1') -> {[i['SK'] for i in db.query(pk='user#1')]}")
+    _say(f"   scan(_filter=\"name =~ /^A/\") -> {list(db.scan(_filter='name =~ /^A/'))}")
+    try:
+        db.put_item(item={"PK": "user#2", "SK": "user#2"}, condition="not PK")
+    except ConditionalCheckFailed:
+        _say("   put_item(..., condition='not PK') on an existing item -> ConditionalCheckFailed")
+    db.close()
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": lambda args: demo(args.path),
