@@ -921,3 +921,17 @@ def test_lightweight_schema_errors() -> None:
     with Datastore("shoal://") as ds:
         with pytest.raises(ValueError, match="zz"):
             ds.add_view("bi", BadIndex())
+
+
+def test_a_view_column_may_be_called_name(make: Callable[..., Datastore]) -> None:
+    class Names(View):
+        def get_table(self, metadata: Any) -> Any:
+            return sa.Table("names", metadata, sa.Column("name", sa.Unicode, index=True))
+
+        def map(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+            return [{"name": doc["name"]}]
+
+    ds = make(views={"names": Names()})
+    ds.put("k", {"name": "ann"})
+    assert [r["_key"] for r in ds.query("names", name="ann")] == ["k"]
+    assert [r["_key"] for r in ds.views["names"].query(name="ann")] == ["k"]

@@ -18,8 +18,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import RevisionConflict
 
@@ -43,7 +44,7 @@ def check_keys(keys: Any) -> list[str]:
 def prepare(key: Any, doc: Any) -> tuple[str, dict[str, Any], str | None]:
     """Check ``key``/``doc``; return the key, the data to store, the expected revision."""
     key = check_key(key)
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):
         raise TypeError(f"a datastore document is a dict, got {type(doc).__name__}")
     expected = None
     if not META_FIELDS.isdisjoint(doc):

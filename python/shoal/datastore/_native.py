@@ -273,15 +273,16 @@ class NativeBackend:
 
     def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """``{key: document}`` for the keys that exist."""
-        if not keys:
-            return {}
-        if len(keys) == 1:
-            doc = self.get(keys[0])
-            return {} if doc is None else {keys[0]: doc}
-        return {
-            r["key"]: _docs.public(r["data"], r["id"], r["key"], r["rev"], r["updated"])
-            for r in self.docs.find({"key": {"$in": keys}})
-        }
+        # Point reads beat a find({"key": {"$in": ...}}) here (no filter to
+        # evaluate); the engine has no bulk get for collections yet.
+        get = self.docs.get
+        public = _docs.public
+        out = {}
+        for key in keys:
+            rec = get(key)
+            if rec is not None:
+                out[key] = public(rec["data"], rec["id"], key, rec["rev"], rec["updated"])
+        return out
 
     def delete(self, key: str) -> bool:
         """Remove a document and its view rows; ``False`` if there was none."""

@@ -31,8 +31,9 @@ backends rather than a silent empty answer on one and a match on the other.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 from .errors import IntegrityError
 
@@ -396,7 +397,7 @@ class ViewSpec:
         """Check and complete the rows a view's ``map`` produced for one document."""
         if mapped is None:
             return []
-        if isinstance(mapped, Mapping):
+        if type(mapped) is not list and isinstance(mapped, Mapping):
             raise TypeError(
                 f"view {self.view_name!r}: map() must return or yield row dicts, "
                 "got a single dict (wrap it in a list or yield it)"
@@ -405,7 +406,7 @@ class ViewSpec:
 
     def row(self, raw: Any, doc_id: int, key: str) -> dict[str, Any]:
         """One row: every column present (``None`` when missing), values checked."""
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise TypeError(f"view {self.view_name!r}: map() produced {raw!r}, not a dict")
         by_name = self.by_name
         for name in raw:
@@ -416,22 +417,26 @@ class ViewSpec:
                     f"{', '.join(self.user_columns)})"
                 )
         out: dict[str, Any] = {}
+        get = raw.get
         for col in self.columns:
             name = col.name
             if name == "_id":
-                value: Any = doc_id
+                out[name] = doc_id
             elif name == "_key":
-                value = key
+                out[name] = key
             else:
-                value = raw.get(name)
+                value = get(name)
                 if value is None:
                     if not col.nullable:
                         raise IntegrityError(
                             f"view {self.view_name!r}: column {name!r} may not be NULL"
                         )
                 elif col.convert is not None:
-                    value = self._convert(col, value)
-            out[name] = value
+                    try:
+                        value = col.convert(value)
+                    except TypeError:
+                        value = self._convert(col, value)
+                out[name] = value
         return out
 
     def _convert(self, col: ColumnSpec, value: Any) -> Any:

@@ -21,7 +21,8 @@ engine and in the database's natural order on SQL.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, Mapping
+from collections.abc import Mapping
+from typing import Any, Iterator
 from urllib.parse import parse_qsl
 
 import shoal
@@ -266,6 +267,7 @@ class Datastore:
     def query(
         self,
         name: str,
+        /,
         include_docs: bool = False,
         limit: int | None = None,
         offset: int | None = None,
@@ -279,6 +281,8 @@ class Datastore:
         list of those; ``limit``/``offset`` as in SQL. ``include_docs=True``
         adds ``_doc`` (the document, as ``get`` returns it) to each row.
         Unknown views raise ``KeyError``, unknown columns ``ValueError``.
+        ``name`` is positional-only, so a view may have a column called
+        ``name`` (the original could not filter on it).
         """
         view = self._view(name)
         assert view.spec is not None
