@@ -92,6 +92,7 @@ def demo(path: str | None = None) -> int:
         _microdb_demo(f"{where}-microdb.json")
         _sofart_demo(f"{where}-sofart.json")
         _dynafile_demo(f"{where}-dynafile")
+        _datastore_demo(f"{where}-datastore")
         _say("\ndone.")
     return 0
 
@@ -182,6 +183,40 @@ def _dynafile_demo(path: str) -> None:
     except ConditionalCheckFailed:
         _say("   put_item(..., condition='not PK') on an existing item -> ConditionalCheckFailed")
     db.close()
+
+def _datastore_demo(path: str) -> None:
+    """The datastore face: documents with a view, on the engine (and on SQLite if installed)."""
+    from shoal import datastore as ds
+
+    class ByEmail(ds.View):
+        def get_table(self, metadata: object) -> ds.Table:
+            return ds.Table("users_by_email", None, ds.Column("email", ds.Unicode, unique=True))
+
+        def map(self, doc: dict) -> list:
+            return [{"email": doc["email"].lower()}]
+
+    _say("\n10. the datastore face (drop-in for datastore): from shoal.datastore import ...")
+    urls = [f"shoal://{path}"]
+    try:
+        import sqlalchemy  # noqa: F401
+
+        urls.append(f"sqlite:///{path}.sqlite")  # the same program on SQL
+    except ImportError:
+        _say("   (SQLAlchemy is not installed: showing the embedded engine only)")
+    for url in urls:
+        with ds.Datastore(url, tablename="users", views={"email": ByEmail()}) as store:
+            store.put("joe", {"name": "Joe", "email": "Joe@example.com"})
+            doc = store.get("joe")
+            doc["name"] = "Joe Hacker"
+            store.put("joe", doc)  # carries _rev: a stale copy would raise RevisionConflict
+            rows = store.query("email", email="joe@example.com")
+            _say(f"   {url.split(':')[0]}: query('email', email=...) -> {rows}")
+            try:
+                store.put("imposter", {"name": "X", "email": "JOE@example.com"})
+            except ds.IntegrityError:
+                _say(f"   {url.split(':')[0]}: a duplicate email -> IntegrityError; "
+                     f"get('imposter') -> {store.get('imposter')}")
+
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": lambda args: demo(args.path),
