@@ -22,6 +22,17 @@ conditional ``put_item``/``delete_item`` (``condition=``), ``update_item``,
 ``delete_gsi``/``list_gsis``, ``create_lsi``, parallel ``scan(segment=,
 total_segments=)``, ``query(begins_with=)``, thread safety, crash safety.
 
+The same methods also take boto3's ``Table`` keywords and answer its
+response dicts: ``put_item(Item=, ConditionExpression=, ReturnValues=)``,
+``get_item(Key=, ProjectionExpression=)``, ``delete_item(Key=, ...)``,
+``update_item(Key=, UpdateExpression=, ...)``, ``query(KeyConditionExpression=,
+FilterExpression=, IndexName=, ScanIndexForward=, Limit=, ExclusiveStartKey=)``,
+``scan(FilterExpression=, Segment=, TotalSegments=, Limit=,
+ExclusiveStartKey=)``, ``batch_writer(overwrite_by_pkeys=)``,
+``batch_get_item``, ``transact_write_items``; expressions are strings with
+``#name``/``:value`` placeholders or :class:`Key`/:class:`Attr` condition
+objects (boto3's own are accepted too), compiled to engine filters.
+
 Items live in one shoal collection keyed by ``(pk, sk)`` under
 ``<path>/_shoal/`` (partition reads use an index on the key; GSIs and LSIs are
 sparse engine indexes written in the same commit as the item). Filter strings
@@ -59,15 +70,17 @@ the table; returned items and events carry fresh copies.
 
 from __future__ import annotations
 
-from . import dispatcher, errors
+from . import conditions, dispatcher, errors
 from ._batch import BatchWriter
 from ._filters import Filter
 from ._table import Action, ActionType, Dynafile, TableClosedError
 from ._transaction import Transaction
+from .conditions import Attr, Key
 from .dispatcher import Event, EventListener
 from .errors import (
     ConditionalCheckFailed,
     DynafileError,
+    ExpressionError,
     FilterSyntaxError,
     IndexNotFound,
     TransactionCanceled,
@@ -77,19 +90,23 @@ from .errors import (
 __all__ = [
     "Action",
     "ActionType",
+    "Attr",
     "BatchWriter",
     "ConditionalCheckFailed",
     "Dynafile",
     "DynafileError",
     "Event",
     "EventListener",
+    "ExpressionError",
     "Filter",
     "FilterSyntaxError",
     "IndexNotFound",
+    "Key",
     "TableClosedError",
     "Transaction",
     "TransactionCanceled",
     "ValidationError",
+    "conditions",
     "dispatcher",
     "errors",
 ]

@@ -29,17 +29,19 @@ class BatchWriter:
             raise TypeError("overwrite_by_pkeys is a list of attribute names, not a str")
         self._dedupe = list(overwrite_by_pkeys) if overwrite_by_pkeys else None
 
-    def put_item(self, *, item: Mapping[str, Any]) -> None:
-        """Queue storing ``item``."""
+    def put_item(self, *, item: Any = None, Item: Any = None) -> None:  # noqa: N803
+        """Queue storing ``item`` (boto3: ``Item=``)."""
         from ._table import _Op
 
+        item = _one(item, Item, "item", "Item")
         doc, key = self._db._prepare_item(item)
         self._add(_Op("put", key, doc, None), item)
 
-    def delete_item(self, *, key: Mapping[str, Any]) -> None:
-        """Queue deleting the item with ``key`` (a missing item is a no-op)."""
+    def delete_item(self, *, key: Any = None, Key: Any = None) -> None:  # noqa: N803
+        """Queue deleting the item with ``key`` (boto3: ``Key=``; a missing item is a no-op)."""
         from ._table import _Op
 
+        key = _one(key, Key, "key", "Key")
         _keys.mapping(key, "key")
         self._add(_Op("delete", self._db._key(key), None, None), key)
 
@@ -65,3 +67,9 @@ class BatchWriter:
         queue, self._queue = self._queue, None
         if exc_type is None and queue:
             self._db._write_blind(queue)
+
+
+def _one(a: Any, b: Any, name_a: str, name_b: str) -> Any:
+    if (a is None) == (b is None):
+        raise TypeError(f"pass exactly one of {name_a}= and {name_b}=")
+    return a if a is not None else b

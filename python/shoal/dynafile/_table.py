@@ -339,7 +339,9 @@ class Dynafile:
 
     # -- single items -------------------------------------------------------------------
 
-    def put_item(self, *, item: Mapping[str, Any], condition: Optional[Filter] = None) -> None:
+    def put_item(
+        self, *, item: Any = None, condition: Optional[Filter] = None, **boto3: Any
+    ) -> Any:
         """Store ``item`` under its key, replacing the item there.
 
         The partition key must be a str, int, float, bytes or Decimal; a
@@ -347,27 +349,44 @@ class Dynafile:
         attribute is added). With ``condition`` (a callable or filter string
         evaluated against the current item, or ``{}``), a false condition
         raises :class:`ConditionalCheckFailed` and writes nothing.
+
+        boto3's keywords (``Item=``, ``ConditionExpression=``,
+        ``ExpressionAttributeNames/Values=``, ``ReturnValues=``) select the
+        boto3 convention and its response dict.
         """
+        if boto3 or item is None:
+            return _boto_call("put_item", self, item is None and condition is None, boto3)
         doc, key = self._prepare_item(item)
         if condition is None:
             self._coll.put(doc)
         else:
             self._atomic([_Op("put", key, doc, _filters.condition(condition))], single=True)
 
-    def get_item(self, *, key: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
-        """The item with ``key``'s key attributes (others ignored), a fresh copy, or ``None``."""
+    def get_item(self, *, key: Any = None, **boto3: Any) -> Any:
+        """The item with ``key``'s key attributes (others ignored), a fresh copy, or ``None``.
+
+        boto3's keywords (``Key=``, ``ProjectionExpression=``...) answer
+        ``{"Item": ...}`` or ``{}``.
+        """
+        if boto3 or key is None:
+            return _boto_call("get_item", self, key is None, boto3)
         k = self._key(key)
         doc = self._coll.get(k)
         if doc is None and self._shared.meta.get("ttl_attribute"):
             self._coll.expire()
         return doc  # type: ignore[no-any-return]
 
-    def delete_item(self, *, key: Mapping[str, Any], condition: Optional[Filter] = None) -> None:
+    def delete_item(
+        self, *, key: Any = None, condition: Optional[Filter] = None, **boto3: Any
+    ) -> Any:
         """Delete the item with ``key``'s key attributes; a missing item is a no-op.
 
         With ``condition`` false for the current item (or ``{}``):
-        :class:`ConditionalCheckFailed`, nothing deleted.
+        :class:`ConditionalCheckFailed`, nothing deleted. boto3's keywords
+        (``Key=``, ``ConditionExpression=``, ``ReturnValues=``...) answer its dict.
         """
+        if boto3 or key is None:
+            return _boto_call("delete_item", self, key is None and condition is None, boto3)
         k = self._key(key)
         if condition is None:
             self._coll.delete(k)
@@ -377,11 +396,12 @@ class Dynafile:
     def update_item(
         self,
         *,
-        key: Mapping[str, Any],
+        key: Any = None,
         set_attributes: Optional[Mapping[str, Any]] = None,
         remove_attributes: Optional[Iterable[str]] = None,
         transform: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None,
         condition: Optional[Filter] = None,
+        **boto3: Any,
     ) -> Dict[str, Any]:
         """Change (or create) the item with ``key`` atomically; returns the new item.
 
@@ -390,11 +410,19 @@ class Dynafile:
         ``{pk, sk}`` when there is none) and returns the new item. Changing a
         key attribute raises :class:`ValidationError` (a ``ValueError``). A
         ``PUT`` event reports old and new item.
+
+        boto3's keywords (``Key=``, ``UpdateExpression=``,
+        ``ConditionExpression=``, ``ReturnValues=``...) answer its dict.
         """
+        if boto3 or key is None:
+            plain = key is None and set_attributes is None and remove_attributes is None
+            return _boto_call(  # type: ignore[no-any-return]
+                "update_item", self, plain and transform is None and condition is None, boto3
+            )
         k = self._key(key)
         spec = self._update_spec(set_attributes, remove_attributes, transform)
         results = self._atomic([_Op("update", k, spec, _filters.condition(condition))], single=True)
-        return results[0]  # type: ignore[no-any-return]
+        return results[0][1]  # type: ignore[no-any-return]
 
     def _update_spec(
         self,
@@ -455,7 +483,7 @@ class Dynafile:
     def _atomic(self, ops: Sequence[_Op], single: bool = False) -> List[Any]:
         """Apply ``ops`` in one transaction; conditions see the committed state.
 
-        Returns one result per op (the new item for updates). A failed op
+        Returns ``(old item, new item)`` per op. A failed op
         raises its own error (``single``) or :class:`TransactionCanceled`.
         """
         coll = self._live()
@@ -474,7 +502,7 @@ class Dynafile:
                         if single:
                             raise
                         reasons.append(exc)
-                        plans.append(None)
+                        plans.append((None, None))
                 if any(r is not None for r in reasons):
                     failed = [f"{i}: {r}" for i, r in enumerate(reasons) if r is not None]
                     raise TransactionCanceled(
@@ -482,12 +510,12 @@ class Dynafile:
                         reasons,
                     )
                 results: List[Any] = []
-                for op, plan in zip(ops, plans):
+                for op, (old, new) in zip(ops, plans):
                     if op.kind == "delete":
                         c.delete(op.key)
                     elif op.kind in ("put", "update"):
-                        c.put(plan)
-                    results.append(plan)
+                        c.put(new)
+                    results.append((old, new))
                 tx.commit()
                 return results
             except shoal.ConflictError:
@@ -497,14 +525,15 @@ class Dynafile:
                     tx.rollback()
         raise DynafileError(f"gave up after {_RETRIES} conflicting attempts")  # pragma: no cover
 
-    def _plan(self, c: Any, op: _Op) -> Any:
-        """Check ``op`` against the current item; what to write (or ``None``)."""
+    def _plan(self, c: Any, op: _Op) -> Tuple[Any, Any]:
+        """Check ``op`` against the current item: ``(current item, item to write)``."""
         current = c.get(op.key)
         if op.condition is not None and not op.condition(current if current is not None else {}):
             raise ConditionalCheckFailed(f"the condition of {op.kind} for key {op.key!r} is false")
         if op.kind == "update":
-            return self._updated(op.key, current, op.payload)
-        return op.payload
+            snapshot = copy.deepcopy(current)
+            return snapshot, self._updated(op.key, current, op.payload)
+        return current, op.payload
 
     def execute_batch(self, actions: Iterable[Action]) -> None:
         """Apply a list of :class:`Action` atomically, in order.
@@ -547,6 +576,14 @@ class Dynafile:
                 if tx.active:
                     tx.rollback()
         raise DynafileError(f"gave up after {_RETRIES} conflicting attempts")  # pragma: no cover
+
+    def batch_get_item(self, **boto3: Any) -> Dict[str, Any]:
+        """boto3-style batch get: ``Keys=[...]`` or ``RequestItems={...}``."""
+        return _boto_call("batch_get_item", self, True, boto3)  # type: ignore[no-any-return]
+
+    def transact_write_items(self, **boto3: Any) -> Dict[str, Any]:
+        """boto3-style ``TransactItems=[{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}]``."""
+        return _boto_call("transact_write_items", self, True, boto3)  # type: ignore[no-any-return]
 
     def batch_writer(self, overwrite_by_pkeys: Optional[Sequence[str]] = None) -> BatchWriter:
         """A :class:`BatchWriter`: queue puts and deletes, applied atomically at the block's end."""
@@ -593,14 +630,15 @@ class Dynafile:
 
     def query(
         self,
-        pk: Any,
+        pk: Any = _UNSET,
         *,
         starts_with: Any = _UNSET,
         scan_index_forward: bool = True,
         _filter: Optional[Filter] = None,
         index: Optional[str] = None,
         begins_with: Any = None,
-    ) -> Iterator[Dict[str, Any]]:
+        **boto3: Any,
+    ) -> Any:
         """Items of partition ``pk`` in sort-key order (``scan_index_forward=False``: descending).
 
         ``starts_with`` is the original's *bound*: forward, sort keys
@@ -609,7 +647,16 @@ class Dynafile:
         starting with it. ``_filter`` is a callable or a filter string.
         ``index`` queries a GSI (by its partition attribute) or an LSI. The
         result is a generator; the partition is read at its first ``next()``.
+
+        boto3's keywords (``KeyConditionExpression=``, ``FilterExpression=``,
+        ``IndexName=``, ``ScanIndexForward=``, ``Limit=``,
+        ``ExclusiveStartKey=``...) answer ``{"Items", "Count",
+        "ScannedCount"[, "LastEvaluatedKey"]}``.
         """
+        if boto3 or pk is _UNSET:
+            plain = pk is _UNSET and starts_with is _UNSET and scan_index_forward is True
+            plain = plain and _filter is None and index is None and begins_with is None
+            return _boto_call("query", self, plain, boto3)
         if isinstance(index, str) or index is not None:
             return self._query_index(
                 index, pk, starts_with, scan_index_forward, _filter, begins_with
@@ -661,14 +708,22 @@ class Dynafile:
         index: Optional[str] = None,
         segment: Optional[int] = None,
         total_segments: Optional[int] = None,
-    ) -> Iterator[Dict[str, Any]]:
+        **boto3: Any,
+    ) -> Any:
         """Every item (of an index with ``index=``), filtered; a generator.
 
         Order: by partition key, then sort key (callers should not rely on it).
         ``segment``/``total_segments`` read one of disjoint parts covering the
         table: partition ``p`` belongs to segment
         ``sha256(p) % total_segments``.
+
+        boto3's keywords (``FilterExpression=``, ``IndexName=``, ``Segment=``,
+        ``TotalSegments=``, ``Limit=``, ``ExclusiveStartKey=``...) answer
+        ``{"Items", "Count", "ScannedCount"[, "LastEvaluatedKey"]}``.
         """
+        if boto3:
+            plain = _filter is None and index is None and segment is None
+            return _boto_call("scan", self, plain and total_segments is None, boto3)
         if (segment is None) != (total_segments is None):
             raise ValueError("segment and total_segments go together")
         if total_segments is not None:
@@ -833,6 +888,15 @@ class Dynafile:
     def list_lsis(self) -> Dict[str, Dict[str, Any]]:
         """``{name: {"sk_attribute": ...}}`` of the LSIs."""
         return {n: {"sk_attribute": d["sk_attribute"]} for n, d in self._shared.meta["lsi"].items()}
+
+
+def _boto_call(method: str, db: Dynafile, plain: bool, kwargs: Dict[str, Any]) -> Any:
+    """Run a boto3-convention call (``plain``: no dynafile-style argument was given)."""
+    if not plain:
+        raise TypeError(f"{method}() mixes dynafile arguments with boto3's {sorted(kwargs)}")
+    from . import _boto
+
+    return getattr(_boto, method)(db, **kwargs)
 
 
 def _and(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, Any]:

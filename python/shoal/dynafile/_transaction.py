@@ -116,7 +116,7 @@ class Transaction:
             raise DynafileError("the transaction is finished")
         self._done = True
         if self._ops:
-            self.results = self._db._atomic(self._ops)
+            self.results = [new for _old, new in self._db._atomic(self._ops)]
         return self.results
 
     def rollback(self) -> None:

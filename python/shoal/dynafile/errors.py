@@ -8,11 +8,23 @@ original keeps catching what it caught.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 
 class DynafileError(Exception):
-    """Base class of the face's errors."""
+    """Base class of the face's errors.
+
+    :attr:`code` is the matching DynamoDB error code and :attr:`response`
+    the botocore ``ClientError``-shaped dict, for code written against boto3.
+    """
+
+    code = "DynafileError"
+    """The DynamoDB error code."""
+
+    @property
+    def response(self) -> Dict[str, Any]:
+        """``{"Error": {"Code": ..., "Message": ...}}`` as botocore reports errors."""
+        return {"Error": {"Code": self.code, "Message": str(self)}}
 
 
 class ConditionalCheckFailed(DynafileError):
@@ -36,9 +48,28 @@ class TransactionCanceled(DynafileError):
         super().__init__(message)
         self.reasons: List[Optional[BaseException]] = list(reasons or [])
 
+    @property
+    def response(self) -> Dict[str, Any]:
+        """The botocore-shaped error, with ``CancellationReasons`` (one per action)."""
+        reasons = [
+            {"Code": "None"}
+            if r is None
+            else {
+                "Code": getattr(r, "code", type(r).__name__).replace("Exception", ""),
+                "Message": str(r),
+            }
+            for r in self.reasons
+        ]
+        return {
+            "Error": {"Code": self.code, "Message": str(self)},
+            "CancellationReasons": reasons,
+        }
+
 
 class IndexNotFound(DynafileError, KeyError):
     """No GSI or LSI of that name exists (text: ``Index does not exist``)."""
+
+    code = "ValidationException"
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "Index does not exist"
@@ -46,6 +77,8 @@ class IndexNotFound(DynafileError, KeyError):
 
 class ValidationError(DynafileError, ValueError):
     """Bad input: a missing key attribute, a key change, an item twice in a transaction..."""
+
+    code = "ValidationException"
 
 
 class FilterSyntaxError(DynafileError, ValueError):
@@ -61,14 +94,17 @@ class FilterSyntaxError(DynafileError, ValueError):
         self.position = position
 
 
-def _reason(exc: Any) -> str:
-    """A short description of ``exc`` for messages."""
-    return f"{type(exc).__name__}: {exc}"
+class ExpressionError(DynafileError, ValueError):
+    """A DynamoDB expression (condition, update, projection) that is not valid."""
+
+    code = "ValidationException"
+    """The DynamoDB error code."""
 
 
 __all__ = [
     "ConditionalCheckFailed",
     "DynafileError",
+    "ExpressionError",
     "FilterSyntaxError",
     "IndexNotFound",
     "TransactionCanceled",
