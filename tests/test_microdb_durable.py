@@ -205,6 +205,7 @@ def test_closed_durable(path: Path) -> None:
         m.save()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_killed_process_loses_nothing(path: Path) -> None:
     script = (
         "import os, signal, sys\n"
