@@ -480,50 +480,55 @@ class Dynafile:
 
     # -- atomic writes -----------------------------------------------------------------
 
-    def _atomic(self, ops: Sequence[_Op], single: bool = False) -> List[Any]:
-        """Apply ``ops`` in one transaction; conditions see the committed state.
-
-        Returns ``(old item, new item)`` per op. A failed op
-        raises its own error (``single``) or :class:`TransactionCanceled`.
-        """
+    def _in_transaction(self, body: Callable[[Any], Any]) -> Any:
+        """``body(collection in a transaction)``, committed; retried on conflicts."""
         coll = self._live()
         store = self._shared.store
         for _ in range(_RETRIES):
             tx = store.transaction()
             try:
-                c = tx[coll]
-                reasons: List[Optional[BaseException]] = []
-                plans: List[Any] = []
-                for op in ops:
-                    try:
-                        plans.append(self._plan(c, op))
-                        reasons.append(None)
-                    except (DynafileError, TypeError, ValueError, shoal.Error) as exc:
-                        if single:
-                            raise
-                        reasons.append(exc)
-                        plans.append((None, None))
-                if any(r is not None for r in reasons):
-                    failed = [f"{i}: {r}" for i, r in enumerate(reasons) if r is not None]
-                    raise TransactionCanceled(
-                        "transaction canceled, nothing applied (" + "; ".join(failed) + ")",
-                        reasons,
-                    )
-                results: List[Any] = []
-                for op, (old, new) in zip(ops, plans):
-                    if op.kind == "delete":
-                        c.delete(op.key)
-                    elif op.kind in ("put", "update"):
-                        c.put(new)
-                    results.append((old, new))
+                result = body(tx[coll])
                 tx.commit()
-                return results
+                return result
             except shoal.ConflictError:
                 continue
             finally:
                 if tx.active:
                     tx.rollback()
         raise DynafileError(f"gave up after {_RETRIES} conflicting attempts")  # pragma: no cover
+
+    def _atomic(self, ops: Sequence[_Op], single: bool = False) -> List[Any]:
+        """Apply ``ops`` in one transaction; conditions see the committed state.
+
+        Returns ``(old item, new item)`` per op. A failed op raises its own
+        error (``single``) or :class:`TransactionCanceled`.
+        """
+
+        def body(c: Any) -> List[Any]:
+            reasons: List[Optional[BaseException]] = []
+            plans: List[Any] = []
+            for op in ops:
+                try:
+                    plans.append(self._plan(c, op))
+                    reasons.append(None)
+                except (DynafileError, TypeError, ValueError, shoal.Error) as exc:
+                    if single or isinstance(exc, shoal.ConflictError):
+                        raise
+                    reasons.append(exc)
+                    plans.append((None, None))
+            if any(r is not None for r in reasons):
+                failed = [f"{i}: {r}" for i, r in enumerate(reasons) if r is not None]
+                raise TransactionCanceled(
+                    "transaction canceled, nothing applied (" + "; ".join(failed) + ")", reasons
+                )
+            for op, (_old, new) in zip(ops, plans):
+                if op.kind == "delete":
+                    c.delete(op.key)
+                elif op.kind in ("put", "update"):
+                    c.put(new)
+            return plans
+
+        return self._in_transaction(body)  # type: ignore[no-any-return]
 
     def _plan(self, c: Any, op: _Op) -> Tuple[Any, Any]:
         """Check ``op`` against the current item: ``(current item, item to write)``."""
@@ -557,25 +562,15 @@ class Dynafile:
 
     def _write_blind(self, ops: Sequence[_Op]) -> None:
         """Unconditional puts and deletes in one transaction."""
-        coll = self._live()
-        store = self._shared.store
-        for _ in range(_RETRIES):
-            tx = store.transaction()
-            try:
-                c = tx[coll]
-                for op in ops:
-                    if op.kind == "put":
-                        c.put(op.payload)
-                    else:
-                        c.delete(op.key)
-                tx.commit()
-                return
-            except shoal.ConflictError:
-                continue
-            finally:
-                if tx.active:
-                    tx.rollback()
-        raise DynafileError(f"gave up after {_RETRIES} conflicting attempts")  # pragma: no cover
+
+        def body(c: Any) -> None:
+            for op in ops:
+                if op.kind == "put":
+                    c.put(op.payload)
+                else:
+                    c.delete(op.key)
+
+        self._in_transaction(body)
 
     def batch_get_item(self, **boto3: Any) -> Dict[str, Any]:
         """boto3-style batch get: ``Keys=[...]`` or ``RequestItems={...}``."""
