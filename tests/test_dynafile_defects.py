@@ -325,3 +325,27 @@ def _nested(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
+
+
+def test_killed_writer_loses_nothing_committed(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import os
+        from shoal.dynafile import Dynafile
+        db = Dynafile({str(tmp_path / "db")!r})
+        db.create_gsi("g", "G")
+        for i in range(200):
+            db.put_item(item={{"PK": f"p{{i % 7}}", "SK": i, "G": i % 3}})
+        with db.batch_writer() as w:
+            for i in range(200, 300):
+                w.put_item(item={{"PK": "batch", "SK": i}})
+        print("written", flush=True)
+        os._exit(9)  # no close, no flush: a killed process
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "written", out.stderr
+    with Dynafile(tmp_path / "db") as db:
+        assert len(list(db.scan())) == 300
+        assert len(list(db.query(1, index="g"))) == 67
+        assert [i["SK"] for i in db.query("batch")][:2] == [200, 201]
