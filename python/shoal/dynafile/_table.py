@@ -612,7 +612,7 @@ class Dynafile:
         coll = self._coll
         predicate = compiled.python
         try:
-            docs = coll.find(mongo, sort=sort) if mongo or sort else list(coll)
+            docs = coll.find(mongo, sort=sort)
         except shoal.QueryError:
             if compiled.mongo is None or flt is None:
                 raise
@@ -692,7 +692,10 @@ class Dynafile:
         def run() -> Iterator[Dict[str, Any]]:
             if self._shared.meta.get("ttl_attribute"):
                 coll.expire()
-            yield from self._find(base, flt, sort)
+            if not base and flt is None and sort is None:
+                yield from coll  # the whole table, streamed in key order
+            else:
+                yield from self._find(base, flt, sort)
 
         return run()
 
