@@ -103,7 +103,11 @@ def acquire(
         shared = _open.get(real)
         if shared is None:
             shared = _open_shared(Path(real), pk, sk, durability)
-            on_first_open(shared)
+            try:
+                on_first_open(shared)
+            except BaseException:
+                shared.store.close()
+                raise
             _open[real] = shared
         else:
             _check(shared.meta, pk, sk)
