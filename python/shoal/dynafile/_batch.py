@@ -25,6 +25,7 @@ class BatchWriter:
     def __init__(self, db: Dynafile, overwrite_by_pkeys: Optional[Sequence[str]] = None) -> None:
         self._db = db
         self._queue: Optional[List[_Op]] = None
+        self._idents: List[Any] = []
         if isinstance(overwrite_by_pkeys, str):
             raise TypeError("overwrite_by_pkeys is a list of attribute names, not a str")
         self._dedupe = list(overwrite_by_pkeys) if overwrite_by_pkeys else None
@@ -60,7 +61,7 @@ class BatchWriter:
         if self._queue:
             warnings.warn("Unprocessed items dropped, overlapping contexts", stacklevel=2)
         self._queue = []
-        self._idents: List[Any] = []
+        self._idents = []
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

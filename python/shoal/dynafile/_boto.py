@@ -148,7 +148,7 @@ def update_op(
     def transform(item: Dict[str, Any]) -> Dict[str, Any]:
         return _deval.apply_update(actions, item)
 
-    spec = ({}, [], transform)
+    spec: Tuple[Dict[str, Any], List[str], Any] = ({}, [], transform)
     return _Op("update", key, spec, _predicate(cond)), actions
 
 

@@ -240,7 +240,7 @@ class Dynafile:
             )
         pk, sk = shared.meta["pk_attribute"], shared.meta["sk_attribute"]
         with shared.store.transaction() as tx:
-            c = tx[shared.coll]
+            c = tx[shared.coll]  # type: ignore[index]
             for _file, item in _migrate.items(shared.path):
                 doc, _ = self._prepare_item(item, pk, sk)
                 c.put(doc)

@@ -100,12 +100,13 @@ class Transaction:
         if len(action) != 1:
             raise ValidationError(f"a transaction action has exactly one entry, not {action!r}")
         ((name, kwargs),) = action.items()
-        method = {
+        methods: Dict[str, Callable[..., None]] = {
             "put_item": self.put_item,
             "update_item": self.update_item,
             "delete_item": self.delete_item,
             "condition_check": self.condition_check,
-        }.get(name)
+        }
+        method = methods.get(name)
         if method is None:
             raise ValidationError(f"unknown transaction action {name!r}")
         method(**_keys.mapping(kwargs, f"the arguments of {name}"))
