@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, List
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shoal.dynafile import (
     Attr,
     ConditionalCheckFailed,
@@ -338,3 +340,74 @@ def test_boto3_condition_objects_when_installed(t: Any) -> None:
         | conditions.Attr("tags").contains("t4"),
     )
     assert sks(r) == [("u1", "a#1"), ("u1", "a#2"), ("u1", "a#4")]
+
+
+# --- property: engine translation == Python evaluator -------------------------------------
+
+ITEMS = [
+    {"a": 0},
+    {"a": 1, "b": "ab"},
+    {"a": 2, "b": "b", "m": {"c": 1}},
+    {"a": [1], "b": ["ab", "x"]},
+    {"a": [], "b": ""},
+    {"a": True, "b": None},
+    {"a": "1", "b": "AB"},
+    {"a": Decimal("1.5"), "b": b"ab"},
+    {"m": {"c": 0}},
+    {"a": {"x": 1}},
+    {},
+]
+VALUES = {":0": 0, ":1": 1, ":2": 2, ":ab": "ab", ":b": "b", ":e": "", ":t": True, ":n": None}
+
+
+@st.composite
+def _atoms(draw: Any) -> str:
+    path = draw(st.sampled_from(["a", "b", "m.c", "zz"]))
+    value = draw(st.sampled_from(sorted(VALUES)))
+    kind = draw(st.sampled_from(["cmp", "between", "in", "fn"]))
+    if kind == "cmp":
+        return f"{path} {draw(st.sampled_from(['=', '<>', '<', '<=', '>', '>=']))} {value}"
+    if kind == "between":
+        return f"{path} BETWEEN {value} AND {draw(st.sampled_from(sorted(VALUES)))}"
+    if kind == "in":
+        return f"{path} IN ({value}, {draw(st.sampled_from(sorted(VALUES)))})"
+    fn = draw(
+        st.sampled_from(["attribute_exists", "attribute_not_exists", "begins_with", "contains"])
+    )
+    return f"{fn}({path})" if fn.startswith("attribute") else f"{fn}({path}, {value})"
+
+
+_conditions = st.recursive(
+    _atoms(),
+    lambda inner: st.one_of(
+        st.builds(lambda e: f"NOT {e}", inner),
+        st.builds(lambda e: f"({e})", inner),
+        st.builds(lambda x, y: f"{x} AND {y}", inner, inner),
+        st.builds(lambda x, y: f"{x} OR {y}", inner, inner),
+    ),
+    max_leaves=4,
+)
+
+
+@pytest.fixture(scope="module")
+def items_table(tmp_path_factory: Any) -> Any:
+    db = Dynafile(tmp_path_factory.mktemp("boto") / "db")
+    for i, item in enumerate(ITEMS):
+        db.put_item(item={"PK": "p", "SK": i, **item})
+    yield db
+    db.close()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_conditions)
+def test_engine_filters_agree_with_the_evaluator(items_table: Any, text: str) -> None:
+    exprs = _dexpr.Expressions(None, VALUES)
+    node = exprs.condition(text)
+    expected = [
+        i for i, item in enumerate(ITEMS) if _deval.matches(node, {"PK": "p", "SK": i, **item})
+    ]
+    used = {k: v for k, v in VALUES.items() if k in text}
+    r = items_table.scan(FilterExpression=text, ExpressionAttributeValues=used or None)
+    assert [i["SK"] for i in r["Items"]] == expected
