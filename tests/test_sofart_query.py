@@ -177,7 +177,8 @@ def test_bad_mod_raises_on_iteration() -> None:
         ({"a": 5}, []),
         ({"a": "x"}, []),
         ({"a": {"$gt": 1, "$lte": 9}}, []),
-        ({"a": {"$in": ["x", "y"]}}, ["a"]),
+        ({"a": {"$in": ["x", "y"]}}, []),  # "a" is indexed and holds no list: exact
+        ({"b": {"$in": ["x", "y"]}}, ["b"]),  # lists in "b" are checked in Python
         ({"a": re.compile("^ab", re.I)}, []),
         ({"a.b": 1}, ["a.b"]),
         ({"a": {"$all": [1]}}, ["a"]),
@@ -191,7 +192,11 @@ def test_explain_names_python_checks(query: dict[str, Any], python_checks: list[
     plan = c.explain(query)
     assert plan["python_checks"] == python_checks
     if query in ({"a": 5}, {"a": "x"}, {"a": {"$gt": 1, "$lte": 9}}):
-        assert plan["access"] == "index"
+        assert plan["access"] == "index" and plan["covered"]
+    c.save({"a": [5]})  # now "a" holds a list: guards come back, results stay exact
+    assert c.explain({"a": 5})["covered"] is False
+    assert [d["a"] for d in c.find({"a": 5})] == [5]
+    assert c.count_documents({"a": 5}) == 1
 
 
 # -- differential against the original ----------------------------------------------

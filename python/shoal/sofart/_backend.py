@@ -43,6 +43,28 @@ class Backend:
         self._names: list[list[str]] = list(self.meta.get("names", []))
         self._colls: dict[str, shoal.Collection] = {}
         self._seq: dict[str, list[int]] = {}
+        self._flat: dict[str, frozenset[str]] = {}
+
+    def touch(self) -> None:
+        """Note a write: the file is stale, and list-free fields must be looked up again."""
+        self.dirty = True
+        self._flat.clear()
+
+    def flat(self, coll: shoal.Collection) -> frozenset[str]:
+        """Fields of ``coll`` that hold no list in any document.
+
+        ``_id`` (checked on every write) and the fields of non-multikey
+        indexes: the engine marks an index multikey, for good, before the
+        commit of the first document with a list in it.
+        """
+        found = self._flat.get(coll.name)
+        if found is None:
+            fields = {"_id"}
+            for ix in coll.indexes():
+                if not ix["multikey"]:
+                    fields.update(path for path, _ in ix["fields"])
+            found = self._flat[coll.name] = frozenset(fields)
+        return found
 
     # -- names ------------------------------------------------------------
     def names(self) -> list[str]:
@@ -125,7 +147,9 @@ class Backend:
 
     def set_infos(self, infos: dict[str, Any]) -> None:
         """Record the ``_infos`` of the legacy file."""
-        self.meta["infos"] = {k: v for k, v in infos.items() if k != "total_entries"}
+        self.meta["infos"] = {
+            k: v for k, v in infos.items() if k not in ("total_entries", "indexes")
+        }
 
     def stamp(self) -> list[int] | None:
         """The stamp of the legacy file this store matches, if any."""
@@ -154,14 +178,45 @@ class Backend:
     def export(self) -> dict[str, Any]:
         """The legacy-file mapping: ``_infos`` and one list of documents per collection."""
         with self.lock:
-            out: dict[str, Any] = {"_infos": {**self.infos(), "total_entries": 0}}
-            total = 0
+            infos: dict[str, Any] = {**self.infos(), "total_entries": 0}
+            out: dict[str, Any] = {"_infos": infos}
+            indexes: dict[str, list[dict[str, Any]]] = {}
             for name in self.names():
                 docs = list(self.documents(name))
-                total += len(docs)
+                infos["total_entries"] += len(docs)
                 out[name] = docs
-            out["_infos"]["total_entries"] = total
+                specs = self.index_specs(name)
+                if specs:
+                    indexes[name] = specs
+            if indexes:  # the original ignores other keys of _infos
+                infos["indexes"] = indexes
             return out
+
+    def index_specs(self, name: str) -> list[dict[str, Any]]:
+        """The secondary indexes of ``name`` (not the ``_id`` one), as plain data."""
+        coll = self.collection(name)
+        specs = []
+        for ix in coll.indexes() if coll is not None else []:
+            if ix["name"] != _ID_INDEX:
+                specs.append(
+                    {
+                        "name": ix["name"],
+                        "fields": [[f, d] for f, d in ix["fields"]],
+                        "unique": ix["unique"],
+                        "sparse": ix["sparse"],
+                    }
+                )
+        return specs
+
+    def create_indexes(self, coll: shoal.Collection, specs: Any) -> None:
+        """Create indexes from :meth:`index_specs` data (e.g. read from a file)."""
+        for spec in specs or ():
+            coll.create_index(
+                [(f, d) for f, d in spec["fields"]],
+                unique=bool(spec.get("unique", False)),
+                sparse=bool(spec.get("sparse", False)),
+                name=spec.get("name"),
+            )
 
     def clear(self) -> None:
         """Drop every collection."""
@@ -176,13 +231,18 @@ class Backend:
         """
         with self.lock:
             self.clear()
-            self.set_infos(dict(mapping.get("_infos") or {}))
+            infos = dict(mapping.get("_infos") or {})
+            self.set_infos(infos)
+            indexes = infos.get("indexes")
             for name, docs in mapping.items():
                 if name == "_infos":
                     continue
                 coll = self.create(name)
                 first = self.seqs(coll, len(docs))
-                coll.insert_many(prepare(doc, first + i) for i, doc in enumerate(docs))
+                if docs:
+                    coll.insert_many(prepare(doc, first + i) for i, doc in enumerate(docs))
+                if isinstance(indexes, dict):
+                    self.create_indexes(coll, indexes.get(name))
 
     def copy_from(self, other: Backend) -> None:
         """Replace everything with the contents of ``other`` (indexes included)."""
@@ -194,14 +254,7 @@ class Backend:
                 coll = self.create(name)
                 if src is None:
                     continue
-                for index in src.indexes():
-                    if index["name"] != _ID_INDEX:
-                        coll.create_index(
-                            index["fields"],
-                            unique=index.get("unique", False),
-                            sparse=index.get("sparse", False),
-                            name=index["name"],
-                        )
+                self.create_indexes(coll, other.index_specs(name))
                 docs = src.find()
                 coll.insert_many(docs)
                 if docs:

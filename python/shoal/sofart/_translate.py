@@ -103,17 +103,22 @@ def _is_01(x: Any) -> bool:
     return bool(x == 0 or x == 1)
 
 
-def equality(f: str, x: Any) -> dict[str, Any] | None:
-    """The exact engine clause for ``doc[f] == x`` (``None``: never matches)."""
+def equality(f: str, x: Any, flat: bool = False) -> dict[str, Any] | None:
+    """The exact engine clause for ``doc[f] == x`` (``None``: never matches).
+
+    ``flat``: no document holds a list at ``f`` (a non-multikey index says
+    so), which makes the guard against list elements unnecessary.
+    """
     k = _kind(x)
+    na = {} if flat else _NOT_ARRAY
     if k == "none":
-        return {f: {"$type": "null", **_NOT_ARRAY}}
+        return {f: {"$type": "null", **na}}
     if k == "nan":
         return None
     if k == "bool" or (k == "num" and _is_01(x)):
-        return {f: {"$in": [int(x), bool(x)], **_NOT_ARRAY}}
+        return {f: {"$in": [int(x), bool(x)], **na}}
     if k in ("num", "str"):
-        return {f: {"$eq": x, **_NOT_ARRAY}}
+        return {f: {"$eq": x, **na}} if na else {f: x}
     raise _Residual
 
 
@@ -149,7 +154,9 @@ def _check_mods(cond: dict[Any, Any]) -> None:
             check_mod(x)
 
 
-def _operators(f: str, cond: dict[Any, Any]) -> tuple[dict[str, Any] | None, bool]:
+def _operators(
+    f: str, cond: dict[Any, Any], flat: bool = False
+) -> tuple[dict[str, Any] | None, bool]:
     """The engine clause for an operator condition (``None``: never).
 
     The flag says whether array values still need the Python check (the
@@ -172,7 +179,9 @@ def _operators(f: str, cond: dict[Any, Any]) -> tuple[dict[str, Any] | None, boo
         return None, False
     cops: dict[str, Any] = {}
     c_never = False
-    arrays_possible = True
+    arrays_possible = not flat
+    negated = False
+    na = {} if flat else _NOT_ARRAY
     for name, x in others:
         k = _kind(x)
         if name in _RANGE:
@@ -188,6 +197,7 @@ def _operators(f: str, cond: dict[Any, Any]) -> tuple[dict[str, Any] | None, boo
             else:
                 raise _Residual
         elif name == "ne":
+            negated = True
             if k == "bool" or (k == "num" and _is_01(x)):
                 cops.setdefault("$nin", []).extend([int(x), bool(x)])
             elif k in ("num", "str"):
@@ -201,16 +211,22 @@ def _operators(f: str, cond: dict[Any, Any]) -> tuple[dict[str, Any] | None, boo
             if not cops["$in"]:
                 c_never = True
         elif name == "nin":
+            negated = True
             cops.setdefault("$nin", []).extend(_members(x))
         else:  # all, mod
             raise _Residual
     branches: list[dict[str, Any]] = []
     if not c_never:
-        guard = {"$exists": True, "$not": {"$type": ["bool", "array", "null"]}}
+        if negated or not cops:
+            # Negations would let bools, None and lists through: exclude them
+            # (they have their own branches). Comparisons and $in are typed.
+            guard: dict[str, Any] = {"$exists": True, "$not": {"$type": ["bool", "array", "null"]}}
+        else:
+            guard = na
         branches.append({f: {**cops, **guard}})
     bools = [b for b in (False, True) if computequery(b, cond)]
     if bools:
-        branches.append({f: {"$in": bools, **_NOT_ARRAY}})
+        branches.append({f: {"$in": bools, **na}})
     if arrays_possible:
         branches.append({f: {"$type": "array"}})
     if not branches:
@@ -219,7 +235,7 @@ def _operators(f: str, cond: dict[Any, Any]) -> tuple[dict[str, Any] | None, boo
     return clause, arrays_possible
 
 
-def _regex(f: str, pattern: re.Pattern[Any]) -> dict[str, Any]:
+def _regex(f: str, pattern: re.Pattern[Any], flat: bool = False) -> dict[str, Any]:
     flags = pattern.flags & ~re.UNICODE
     if (
         not isinstance(pattern.pattern, str)
@@ -229,7 +245,8 @@ def _regex(f: str, pattern: re.Pattern[Any]) -> dict[str, Any]:
     ):
         raise _Residual
     options = "".join(c for bit, c in _RE_FLAGS.items() if flags & bit)
-    cond: dict[str, Any] = {"$regex": rf"\A(?:{pattern.pattern})", **_NOT_ARRAY}
+    na = {} if flat else _NOT_ARRAY
+    cond: dict[str, Any] = {"$regex": rf"\A(?:{pattern.pattern})", **na}
     if options:
         cond["$options"] = options
     return {f: cond}
@@ -239,9 +256,12 @@ def _plain_field(f: Any) -> bool:
     return isinstance(f, str) and f != "" and "." not in f and f[0] != "$" and f not in HIDDEN
 
 
-def compile_query(spec: Any) -> Query:
+def compile_query(spec: Any, flat: frozenset[str] | set[str] = frozenset()) -> Query:
     """Compile a sofart query (``None``, a dict, or an ``_id`` value) for the engine.
 
+    ``flat``: fields known to hold no list in any document (non-multikey
+    indexes); conditions on them need no guard against list elements, so the
+    planner can answer them from the index alone (counts without documents).
     Raises :class:`~shoal.sofart.QueryError` for a malformed ``$mod``.
     """
     if spec is None:
@@ -262,11 +282,11 @@ def compile_query(spec: Any) -> Query:
         clause: dict[str, Any] | None
         try:
             if advanced:
-                clause, lists_only = _operators(f, cond)
+                clause, lists_only = _operators(f, cond, f in flat)
             elif isinstance(cond, re.Pattern):
-                clause = _regex(f, cond)
+                clause = _regex(f, cond, f in flat)
             else:
-                clause = equality(f, cond)
+                clause = equality(f, cond, f in flat)
         except _Residual:
             residual.append((f, cond, False))
             if advanced:

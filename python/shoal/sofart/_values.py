@@ -19,24 +19,32 @@ def check(value: Any, serializer: str) -> None:
     if serializer == "pickle":
         return
     scalars = _JSON if serializer == "json" else _MSGPACK
+    msgpack = serializer == "msgpack"
     stack = [value]
     while stack:
         v = stack.pop()
         t = type(v)
         if t is dict:
-            for k, item in v.items():
-                if type(k) is not str:
-                    raise TypeError(f"document keys must be str, not {type(k).__name__}")
-                stack.append(item)
+            for item in v.values():  # keys: the engine accepts str only
+                ti = type(item)
+                if ti in scalars:
+                    if msgpack and ti is int and not _INT64[0] <= item <= _INT64[1]:
+                        _refuse(item, serializer)
+                else:
+                    stack.append(item)
         elif t is list or t is tuple:
             stack.extend(v)
-        elif t not in scalars:
-            raise TypeError(
-                f"the {serializer} serializer cannot store a value of type {t.__name__} "
-                f"(use serializer='pickle')"
-            )
-        elif t is int and serializer == "msgpack" and not _INT64[0] <= v <= _INT64[1]:
-            raise TypeError(f"the msgpack serializer cannot store the integer {v}")
+        elif t not in scalars or (msgpack and t is int and not _INT64[0] <= v <= _INT64[1]):
+            _refuse(v, serializer)
+
+
+def _refuse(v: Any, serializer: str) -> None:
+    if type(v) is int:
+        raise TypeError(f"the {serializer} serializer cannot store the integer {v}")
+    raise TypeError(
+        f"the {serializer} serializer cannot store a value of type {type(v).__name__} "
+        f"(use serializer='pickle')"
+    )
 
 
 def restore_tuples(doc: dict[str, Any], paths: list[list[Any]]) -> None:

@@ -166,14 +166,17 @@ class Collection:
         return self.db._backend().collection(self.name)
 
     def _create(self) -> shoal.Collection:
-        self.db._check_name(self.name)
-        return self.db._backend().create(self.name)
+        backend = self.db._backend()
+        engine = backend.collection(self.name)
+        if engine is None:
+            self.db._check_name(self.name)
+            engine = backend.create(self.name)
+        return engine
 
     def _prepare(self, doc: dict[str, Any]) -> dict[str, Any]:
         """A copy of ``doc`` checked for the file format, tuples recorded."""
-        for hidden in HIDDEN:
-            if hidden in doc:
-                raise CollectionException(f"the field name {hidden!r} is reserved")
+        if SEQ in doc or TUP in doc:
+            raise CollectionException(f"the field names {HIDDEN!r} are reserved")
         serializer = self.db.serializer_name
         check(doc, serializer)
         rec = dict(doc)
@@ -204,6 +207,13 @@ class Collection:
             raise DuplicateKeyError(str(exc)) from None
         self.db._touch()
 
+    def _query(self, spec: Any) -> tuple[shoal.Collection | None, Query]:
+        """The engine collection (``None`` if absent) and ``spec`` compiled for it."""
+        engine = self._engine()
+        if engine is None:
+            return None, compile_query(spec)
+        return engine, compile_query(spec, self.db._backend().flat(engine))
+
     def _matching(self, q: Query, limit: int | None = None) -> list[dict[str, Any]]:
         """Raw documents matching a query that has a residual part, in order."""
         engine = self._engine()
@@ -217,14 +227,14 @@ class Collection:
                     break
         return out
 
-    def _run(
+    def _fetch(
         self, spec: Any, limit: int, projection: Any, sort: Any, skip: int
-    ) -> Iterator[dict[str, Any]]:
-        q = compile_query(spec)
-        projection = _projection(projection)
-        engine = self._engine()
+    ) -> list[dict[str, Any]]:
+        """Run a query: the matching documents as users see them."""
+        engine, q = self._query(spec)
         if engine is None or q.never or limit < 0:
-            return
+            return []
+        projection = _projection(projection)
         lim = limit or None
         if not q.residual:
             docs = engine.find(q.filter, projection=projection, sort=sort, skip=skip, limit=lim)
@@ -235,7 +245,13 @@ class Collection:
                 seqs = [d[SEQ] for d in docs]
                 docs = engine.find({SEQ: {"$in": seqs}}, projection=projection, sort=sort)
         for doc in docs:
-            yield public(doc)
+            public(doc)
+        return docs
+
+    def _run(
+        self, spec: Any, limit: int, projection: Any, sort: Any, skip: int
+    ) -> Iterator[dict[str, Any]]:
+        yield from self._fetch(spec, limit, projection, sort, skip)
 
     # -- the seed's methods ----------------------------------------------------
     @property
@@ -314,8 +330,12 @@ class Collection:
         skip: int = 0,
     ) -> dict[str, Any] | None:
         """The first matching document, or ``None``."""
-        cursor = self.find(spec_or_id, 1, projection, filter=filter, sort=sort, skip=skip)
-        return next(cursor, None)
+        if filter is not None:
+            spec_or_id = filter
+        if isinstance(sort, str):
+            sort = [(sort, 1)]
+        found = self._fetch(spec_or_id, 1, projection, sort, skip)
+        return found[0] if found else None
 
     def drop(self) -> None:
         """Remove the collection and its documents."""
@@ -388,8 +408,7 @@ class Collection:
             check(fields, self.db.serializer_name)
 
     def _update(self, flt: Any, update: dict[str, Any], multi: bool, upsert: bool) -> UpdateResult:
-        q = compile_query(flt or {})
-        engine = self._engine()
+        engine, q = self._query(flt or {})
         matched = modified = 0
         if engine is not None and not q.never:
             if q.residual:
@@ -441,8 +460,8 @@ class Collection:
             isinstance(k, str) and k.startswith("$") for k in replacement
         ):
             raise ValueError("replacement must be a dict without $operators")
-        q = compile_query(filter or {})
-        found = self._matching(q, 1) if self._engine() is not None else []
+        engine, q = self._query(filter or {})
+        found = self._matching(q, 1) if engine is not None else []
         if not found:
             if not upsert:
                 return UpdateResult(0, 0)
@@ -461,8 +480,7 @@ class Collection:
         return UpdateResult(r.matched, r.modified)
 
     def _delete(self, flt: Any, multi: bool) -> int:
-        q = compile_query(flt or {})
-        engine = self._engine()
+        engine, q = self._query(flt or {})
         if engine is None or q.never:
             return 0
         if q.residual:
@@ -488,8 +506,7 @@ class Collection:
 
     def count_documents(self, filter: Any = None, skip: int = 0, limit: int = 0) -> int:  # noqa: A002
         """Number of matching documents (after ``skip``, at most ``limit`` if not 0)."""
-        q = compile_query(filter or {})
-        engine = self._engine()
+        engine, q = self._query(filter or {})
         if engine is None or q.never:
             n = 0
         elif q.residual:
@@ -505,8 +522,7 @@ class Collection:
 
     def distinct(self, key: str, filter: Any = None) -> list[Any]:  # noqa: A002
         """Distinct values of ``key`` (list elements unwound) in the matching documents."""
-        q = compile_query(filter or {})
-        engine = self._engine()
+        engine, q = self._query(filter or {})
         if engine is None or q.never:
             return []
         if q.residual:
@@ -555,8 +571,7 @@ class Collection:
 
     def explain(self, filter: Any = None) -> dict[str, Any]:  # noqa: A002
         """How the engine runs a query: its plan, plus the conditions checked in Python."""
-        q = compile_query(filter or {})
-        engine = self._engine()
+        engine, q = self._query(filter or {})
         plan: dict[str, Any] = {} if engine is None else engine.explain(q.filter)
         plan["engine_filter"] = q.filter
         plan["python_checks"] = [f for f, _, _ in q.residual]

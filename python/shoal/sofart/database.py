@@ -1,25 +1,29 @@
-"""``Database``: a sofart database file, backed by a shoal store beside it.
+"""``Database``: a sofart database file, backed by shoal stores.
 
 Files and modes:
 
 - ``path`` is the **legacy file** (one JSON, pickle or msgpack mapping, as the
   original writes): created at once if missing, rewritten atomically by
   :meth:`Database.sync` (and :meth:`Database.export` to any path), so tools
-  that read sofart files keep working.
-- ``path + ".shoal"`` is a **directory holding the shoal store** of record:
-  documents, indexes, names. It is trusted while the legacy file is the one
-  it last wrote or read (same mtime, size and inode); if the file was
-  replaced by someone else, opening imports the file instead (a pickle file
-  only with ``allow_pickle=True``: unpickling runs code from the file).
-- ``mode="single"`` works on an in-memory copy; nothing reaches the
-  directory or the file until ``sync()`` (a second ``Database`` on the path
-  sees only what was synced, as with the original).
-- ``mode="multi"`` writes every change to the directory before the call
-  returns (durability ``"flush"``: it survives a killed process; pass
+  that read sofart files keep working. Index definitions travel in
+  ``_infos["indexes"]`` (the original ignores that key).
+- ``mode="single"`` works on an in-memory shoal store loaded from the file;
+  nothing is written until ``sync()`` (a second ``Database`` on the path sees
+  only what was synced, as with the original).
+- ``mode="multi"`` keeps the data in a shoal store in the directory
+  ``path + ".shoal"`` and writes every change there before the call returns
+  (durability ``"flush"``: it survives a killed process; pass
   ``durability="sync"`` to survive power loss too). ``Database`` objects on
-  one path in a process share the store (the original let them overwrite
+  one path in a process share that store (the original let them overwrite
   each other); another process gets :class:`DatabaseError` (directory lock).
   The legacy file is refreshed by ``sync()``, ``close()`` and at exit.
+- The directory is trusted while the legacy file is the one it last wrote or
+  read (same mtime, size and inode): then both modes open from it (multi-mode
+  writes not yet exported to the file are kept). If the file was replaced by
+  someone else, or synced by single mode since, it is imported instead.
+- Importing a pickle file needs ``allow_pickle=True`` (unpickling runs code
+  named in the file). Files the face writes itself in pickle format are
+  recorded in the directory too, so reopening them needs no unpickling.
 """
 
 from __future__ import annotations
@@ -165,7 +169,7 @@ class Database:
         data = self._read_legacy(path, allow_pickle)
         try:
             backend.load(data, _import_doc(self.serializer_name))
-        except (TypeError, ValueError, shoal.Error) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError, shoal.Error) as exc:
             backend.clear()
             raise DatabaseError(f"cannot import {path}: {exc}") from None
 
@@ -228,7 +232,7 @@ class Database:
         return self._store
 
     def _touch(self) -> None:
-        self._store.dirty = True
+        self._store.touch()
 
     def _check_name(self, name: Any) -> None:
         if not isinstance(name, str):
@@ -308,6 +312,14 @@ class Database:
             if self.mode == "multi":
                 self._write_file(backend)
                 return
+            if self.serializer_name != "pickle":
+                # The file is the record (it carries the index definitions);
+                # a directory left by multi mode no longer matches it.
+                self.serializer.dump(backend.export())
+                backend.dirty = False
+                return
+            # A pickle file is imported only with allow_pickle: keep a record
+            # beside it so that reopening our own file needs no unpickling.
             record = self._acquire(self.path + ".shoal", "flush")
             try:
                 record.set_stamp(None)
