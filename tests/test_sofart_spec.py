@@ -557,7 +557,7 @@ def test_d10_sync_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def broken(obj: Any) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(_json, "encode", broken)
+    monkeypatch.setattr(_json.Serializer, "encode", staticmethod(broken))
     d.c.save({"_id": 2})
     with pytest.raises(OSError):
         d.sync()

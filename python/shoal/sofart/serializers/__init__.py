@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
-__all__ = ["atomic_write"]
+__all__ = ["FileSerializer", "atomic_write"]
 
 
 def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
@@ -40,3 +40,30 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
         except OSError:
             pass
         raise
+
+
+class FileSerializer:
+    """``Serializer(path)`` of the original: ``init``, ``dump`` and ``load`` of one file.
+
+    Subclasses give ``encode(obj) -> bytes`` and ``decode(bytes) -> obj``.
+    """
+
+    encode: Callable[[Any], bytes]
+    decode: Callable[[bytes], Any]
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def init(self, schema: Any) -> None:
+        """Write the initial structure."""
+        self.dump(schema)
+
+    def dump(self, dump: Any) -> None:
+        """Write ``dump`` atomically (encoded fully before the file is replaced)."""
+        data = type(self).encode(dump)
+        atomic_write(self.path, lambda f: f.write(data))
+
+    def load(self) -> Any:
+        """Read the file."""
+        with open(self.path, "rb") as f:
+            return type(self).decode(f.read())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import atomic_write
+from . import FileSerializer
 
 NAME = "json"
 
@@ -20,22 +20,8 @@ def decode(data: bytes) -> Any:
     return json.loads(data.decode("utf-8"))
 
 
-class Serializer:
+class Serializer(FileSerializer):
     """Reads and writes one JSON database file."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def init(self, schema: Any) -> None:
-        """Write the initial structure."""
-        self.dump(schema)
-
-    def dump(self, dump: Any) -> None:
-        """Write ``dump`` atomically (encoded fully before the file is replaced)."""
-        data = encode(dump)
-        atomic_write(self.path, lambda f: f.write(data))
-
-    def load(self) -> Any:
-        """Read the file."""
-        with open(self.path, "rb") as f:
-            return decode(f.read())
+    encode = staticmethod(encode)
+    decode = staticmethod(decode)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from . import atomic_write
+from . import FileSerializer
 
 NAME = "msgpack"
 
@@ -156,22 +156,8 @@ def decode(data: bytes) -> Any:
     return obj
 
 
-class Serializer:
+class Serializer(FileSerializer):
     """Reads and writes one msgpack database file."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def init(self, schema: Any) -> None:
-        """Write the initial structure."""
-        self.dump(schema)
-
-    def dump(self, dump: Any) -> None:
-        """Write ``dump`` atomically (encoded fully before the file is replaced)."""
-        data = encode(dump)
-        atomic_write(self.path, lambda f: f.write(data))
-
-    def load(self) -> Any:
-        """Read the file."""
-        with open(self.path, "rb") as f:
-            return decode(f.read())
+    encode = staticmethod(encode)
+    decode = staticmethod(decode)

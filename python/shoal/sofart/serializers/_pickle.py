@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from . import atomic_write
+from . import FileSerializer
 
 NAME = "pickle"
 
@@ -25,22 +25,8 @@ def decode(data: bytes) -> Any:
     return pickle.loads(data)  # noqa: S301 - callers gate this on allow_pickle
 
 
-class Serializer:
-    """Reads and writes one pickle database file."""
+class Serializer(FileSerializer):
+    """Reads and writes one pickle database file (``load`` unpickles it)."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def init(self, schema: Any) -> None:
-        """Write the initial structure."""
-        self.dump(schema)
-
-    def dump(self, dump: Any) -> None:
-        """Write ``dump`` atomically (pickled fully before the file is replaced)."""
-        data = encode(dump)
-        atomic_write(self.path, lambda f: f.write(data))
-
-    def load(self) -> Any:
-        """Read the file (unpickles it)."""
-        with open(self.path, "rb") as f:
-            return decode(f.read())
+    encode = staticmethod(encode)
+    decode = staticmethod(decode)
