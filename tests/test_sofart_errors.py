@@ -246,3 +246,34 @@ def test_files_interchange_with_original(tmp_path: Path, serializer: str) -> Non
     again = sofart.Database(str(theirs_path), serializer=serializer)
     assert [d["_id"] for d in again.people.find()][-1] == "b"
     assert again.db["_infos"]["total_entries"] == 3
+
+
+def test_index_definitions_travel_in_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "f.json"
+    data = json.loads(json.dumps(LEGACY))
+    data["_infos"]["indexes"] = {"users": [{"name": "n_1", "fields": [["n", 1]], "unique": True}]}
+    write_legacy(p, data)
+    d = Database(p)
+    assert d.users.index_information()["n_1"]["unique"] is True
+    assert d.users.explain({"n": 2})["access"] == "index"
+    d.sync()
+    assert json.loads(p.read_text())["_infos"]["indexes"]["users"][0]["fields"] == [["n", 1]]
+    data["_infos"]["indexes"] = {"users": [{"fields": 5}]}
+    write_legacy(p, data)
+    with pytest.raises(DatabaseError):
+        Database(p)
+
+
+def test_single_mode_sync_supersedes_the_multi_mode_store(tmp_path: Path) -> None:
+    p = tmp_path / "f.json"
+    m = Database(p, mode="multi")
+    m.c.save({"_id": "multi"})
+    m.close()
+    s = Database(p)
+    assert s.c.count() == 1  # opened from the store (its stamp matches the file)
+    s.c.save({"_id": "single"})
+    s.sync()
+    s.close()
+    m = Database(p, mode="multi")
+    assert [d["_id"] for d in m.c.find()] == ["multi", "single"]
+    m.close()
