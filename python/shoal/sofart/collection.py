@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections.abc
 import datetime
+import os
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -30,6 +31,12 @@ __all__ = ["Collection", "Cursor"]
 
 _ID_TYPES = (str, int, float, bytes, Decimal, uuid.UUID, datetime.datetime)
 _ONE = ("$in", [1, True])
+
+
+def new_id() -> str:
+    """A random UUID4 as a string (what ``new_id()`` returns, faster)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _check_id(value: Any) -> None:
@@ -281,7 +288,7 @@ class Collection:
             raise CollectionException("Save is not valid")
         rec = self._prepare(record)
         if not rec.get("_id", False):
-            rec["_id"] = str(uuid.uuid4())
+            rec["_id"] = new_id()
         else:
             _check_id(rec["_id"])
         engine = self._create()
@@ -361,7 +368,7 @@ class Collection:
             raise TypeError("document must be a dict")
         rec = self._prepare(document)
         if "_id" not in rec:
-            rec["_id"] = document["_id"] = str(uuid.uuid4())
+            rec["_id"] = document["_id"] = new_id()
         _check_id(rec["_id"])
         self._insert(self._create(), [rec])
         return InsertOneResult(rec["_id"])
@@ -380,7 +387,7 @@ class Collection:
                 raise TypeError("documents must be dicts")
             rec = self._prepare(document)
             if "_id" not in rec:
-                rec["_id"] = str(uuid.uuid4())
+                rec["_id"] = new_id()
             _check_id(rec["_id"])
             recs.append(rec)
         self._insert(self._create(), recs)
@@ -426,7 +433,7 @@ class Collection:
         if not upsert:
             return UpdateResult(0, 0)
         seed = _seed(q)
-        seed.setdefault("_id", str(uuid.uuid4()))
+        seed.setdefault("_id", new_id())
         _check_id(seed["_id"])
         check(seed, self.db.serializer_name)
         engine = self._create()

@@ -17,7 +17,7 @@ from typing import IO, Any, Callable
 __all__ = ["FileSerializer", "atomic_write"]
 
 
-def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str, write: Callable[[IO[bytes]], object]) -> None:
     """Replace ``path`` with what ``write`` writes, atomically (temp file + rename)."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".sofart-", suffix=".tmp", dir=directory)
