@@ -42,7 +42,8 @@ def millis(values: Iterable[float]) -> str:
     if not vals:
         return "n/a"
     mean = sum(vals) / len(vals)
-    return f"max {vals[-1] * 1e3:.1f} ms, median {vals[len(vals) // 2] * 1e3:.1f} ms, mean {mean * 1e3:.1f} ms"
+    median = vals[len(vals) // 2]
+    return f"max {vals[-1] * 1e3:.1f} ms, median {median * 1e3:.1f} ms, mean {mean * 1e3:.1f} ms"
 
 
 @dataclass
