@@ -290,8 +290,10 @@ def test_b25_remove_while_iterating(c: Collection) -> None:
 
 def test_b26_remove_unknown(c: Collection) -> None:
     c.save({"x": 1})
-    c.remove("unknown")
-    assert c.count() == 1
+    c.save({"_id": 5})
+    for unknown in ("unknown", {"$gt": 1}, {"$exists": True}, re.compile(".*"), [5], None):
+        c.remove(unknown)  # equality only: never a query
+    assert c.count() == 2
 
 
 def test_b27_rename_errors(db: Database) -> None:

@@ -296,8 +296,13 @@ class Collection:
         return rec["_id"]
 
     def remove(self, _id: Any) -> None:
-        """Delete the document(s) whose ``_id`` equals ``_id``; unknown ids are ignored."""
-        self.delete_many({"_id": _id})
+        """Delete the document(s) whose ``_id`` equals ``_id``; unknown ids are ignored.
+
+        Pure equality, as in the original: an operator dict or a pattern is an
+        id value (that no document has), not a query.
+        """
+        if _id is None or isinstance(_id, _ID_TYPES):
+            self.delete_many({"_id": _id})
 
     def find(
         self,
@@ -321,7 +326,7 @@ class Collection:
             spec_or_id = filter
         if isinstance(limit, (dict, list, tuple)):
             projection, limit = limit, 0
-        if isinstance(limit, bool) or not isinstance(limit, int):
+        if not isinstance(limit, int):
             raise TypeError("limit must be an int")
         if isinstance(sort, str):
             sort = [(sort, 1)]
