@@ -1,7 +1,8 @@
 """Command-line entry point: ``python -m shoal <command>`` (or ``shoal <command>``).
 
 Commands:
-    demo    a tour of the native key/value API on a temporary store
+    demo    a tour of the native API and the faces on a temporary store
+    verify  read every block of a store (checking checksums) and check its indexes
 """
 
 from __future__ import annotations
@@ -78,13 +79,18 @@ def demo(path: str | None = None) -> int:
         except shoal.ConflictError:
             _say("   a concurrent write to a key the transaction read -> ConflictError")
 
-        _say("\n5. close and reopen")
+        _documents_demo(store, users)
+
+        _say("\n6. close and reopen")
         count = len(users)
         store.close()
         _say(f"   closed (the directory lock is released); reopening {where}")
         with shoal.open(where) as again:
             users = again.kv("users")
             _say(f"   len(users) -> {len(users)} (was {count}); users['ada'] -> {users['ada']}")
+            report = again.verify()
+            _say(f"   verify(): every block read and checked, indexes agree with their "
+                 f"documents -> {len(report['problems'])} problem(s)")
             stats = again.stats()
             _say(f"   stats: {stats['disk_bytes'] / 1e6:.1f} MB on disk, "
                  f"{stats['journal_count']} journal file(s)")
@@ -97,11 +103,32 @@ def demo(path: str | None = None) -> int:
     return 0
 
 
+def _documents_demo(store: shoal.Store, users: shoal.KV) -> None:
+    """Step 5: a collection with an index, a query, a transaction, an event."""
+    _say("\n5. documents: store.collection(...) with Mongo filters evaluated in Rust")
+    people = store.collection("people")
+    people.create_index("born")
+    people.insert_many({"_id": name, **users[name]} for name in ("ada", "alan", "grace"))
+    query = {"born": {"$lt": 1910}}
+    found = [d["_id"] for d in people.find(query, sort=[("born", 1)])]
+    plan = people.explain(query)
+    _say(f"   people.find({query}) -> {found}")
+    _say(f"   explain -> access={plan['access']!r}, index={plan['index']!r}, "
+         f"documents read={plan['docs_examined']}")
+    events: list[shoal.ChangeEvent] = []
+    people.watch(events.append)
+    with store.transaction() as tx:  # a document and a key/value write, all or nothing
+        tx[people].update({"_id": "alan"}, {"$inc": {"talks": 1}})
+        tx[users]["alan"] = {**tx[users]["alan"], "talks": 1}
+    _say(f"   after the commit, watch() saw: {events[0].action} {events[0].key!r} "
+         f"-> {events[0].new}")
+
+
 def _sophy_demo(where: str) -> None:
     """The sophy face: a script written for ``sophy`` after ``from shoal import sophy``."""
     from shoal import sophy
 
-    _say("\n6. the sophy face (drop-in for the sophy package): from shoal import sophy")
+    _say("\n7. the sophy face (drop-in for the sophy package): from shoal import sophy")
     env = sophy.Sophia(where)
     db = env.add_database("kv", sophy.Schema.key_value())
     env.open()
@@ -125,7 +152,7 @@ def _microdb_demo(path: str) -> None:
     """The microdb face: a script written for ``microdb`` after ``from shoal import microdb``."""
     from shoal import microdb
 
-    _say("\n7. the microdb face (drop-in for the microdb package): from shoal import microdb")
+    _say("\n8. the microdb face (drop-in for the microdb package): from shoal import microdb")
     mdb = microdb.MicroDB(path, partition_keys=["job", "name"], durable=True)
     for job in ("clean", "study"):
         mdb.upsert({"job": job, "name": "Alice", "status": "undone"})
@@ -149,7 +176,7 @@ def _sofart_demo(path: str) -> None:
 
     from shoal.sofart import Database
 
-    _say("\n8. the sofart face (drop-in for sofart): from shoal.sofart import Database")
+    _say("\n9. the sofart face (drop-in for sofart): from shoal.sofart import Database")
     db = Database(path)  # single mode: in memory until sync()
     c = db.test_collection
     _id = c.save({"artist": "Jambon", "track": "I love my jambon"})
@@ -169,7 +196,7 @@ def _dynafile_demo(path: str) -> None:
     """The dynafile face: a script written for ``dynafile`` after changing its import."""
     from shoal.dynafile import ConditionalCheckFailed, Dynafile
 
-    _say("\n9. the dynafile face (drop-in for dynafile): from shoal.dynafile import *")
+    _say("\n10. the dynafile face (drop-in for dynafile): from shoal.dynafile import *")
     db = Dynafile(path, pk_attribute="PK", sk_attribute="SK")
     db.add_stream_listener(lambda e: _say(f"   event {e.action}: {e.new or e.old}"))
     db.put_item(item={"PK": "user#1", "SK": "user#1", "name": "Bob"})
@@ -195,7 +222,7 @@ def _datastore_demo(path: str) -> None:
         def map(self, doc: dict) -> list:
             return [{"email": doc["email"].lower()}]
 
-    _say("\n10. the datastore face (drop-in for datastore): from shoal.datastore import ...")
+    _say("\n11. the datastore face (drop-in for datastore): from shoal.datastore import ...")
     urls = [f"shoal://{path}"]
     try:
         import sqlalchemy  # noqa: F401
@@ -218,8 +245,21 @@ def _datastore_demo(path: str) -> None:
                      f"get('imposter') -> {store.get('imposter')}")
 
 
+def verify(path: str) -> int:
+    """Check a store: read every block, check every index; print the report."""
+    with shoal.open(path) as store:
+        report = store.verify()
+    for kind, name, items in report["spaces"]:
+        _say(f"{kind or 'catalog'}\t{name}\t{items} items")
+    for problem in report["problems"]:
+        _say(f"problem: {problem}")
+    _say("ok" if not report["problems"] else f"{len(report['problems'])} problem(s)")
+    return 0 if not report["problems"] else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": lambda args: demo(args.path),
+    "verify": lambda args: verify(args.path),
 }
 
 
@@ -231,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_demo = sub.add_parser("demo", help="a tour of the native API on a temporary store")
     p_demo.add_argument("--path", default=None,
                         help="store directory to use (default: a temporary one)")
+    p_verify = sub.add_parser("verify", help="read every block of a store and check its indexes")
+    p_verify.add_argument("path", help="store directory")
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)

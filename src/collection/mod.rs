@@ -17,11 +17,12 @@ pub use write::Selection;
 use crate::codec::doc::{self, Value};
 use crate::codec::key::{Key, KeyWriter};
 use crate::engine::catalog::SpaceConfig;
-use crate::engine::{SpaceId, Store, Transaction};
+use crate::engine::{Read, SpaceId, Store, Transaction};
 use crate::error::{Error, Result};
 use crate::query::shape::{Projection, Sort};
 use crate::query::Filter;
 use indexes::Indexes;
+use std::ops::Bound;
 use std::sync::Arc;
 
 /// Space kind of collections in the catalog.
@@ -240,6 +241,72 @@ impl Collection {
         &self.events
     }
 
+    /// Checks that every index holds exactly the entries and counters its
+    /// documents give it (from one snapshot); returns the problems found,
+    /// described, at most `limit` of them.
+    pub fn check_indexes(&self, limit: usize) -> Result<Vec<String>> {
+        use std::collections::{BTreeMap, BTreeSet};
+        let st = self.indexes.state.read_recursive();
+        let Some(idx_space) = st.space else {
+            return Ok(Vec::new());
+        };
+        let mut problems = Vec::new();
+        self.store.read_snapshot(|r| {
+            for def in &st.defs {
+                let mut entries = BTreeSet::new();
+                let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+                r.scan(
+                    self.space,
+                    Bound::Unbounded,
+                    Bound::Unbounded,
+                    false,
+                    &mut |k, v| {
+                        for values in def.entries(&doc::parse(v)?)?.0 {
+                            entries.insert(def.entry_key(&values, k));
+                            *counts.entry(def.counter_key(&values)).or_default() += 1;
+                        }
+                        Ok(true)
+                    },
+                )?;
+                let name = &def.spec.name;
+                let mut check =
+                    |prefix: [u8; 2], what: &str, want: &mut dyn FnMut(&[u8], &[u8]) -> bool| {
+                        let hi = plan::successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+                        r.scan(
+                            idx_space,
+                            Bound::Included(prefix.to_vec()),
+                            hi,
+                            false,
+                            &mut |k, v| {
+                                if !want(k, v) && problems.len() < limit {
+                                    problems.push(format!(
+                                "index {name:?} of collection {:?} holds {what} its documents \
+                                 do not give it (key {k:?})",
+                                self.name
+                            ));
+                                }
+                                Ok(true)
+                            },
+                        )
+                    };
+                check(def.prefix(), "an entry", &mut |k, _| entries.remove(k))?;
+                check(def.counter_prefix(), "a wrong counter", &mut |k, v| {
+                    counts.remove(k) == Some(maintain::read_count(v))
+                })?;
+                for what in [("entries", entries.len()), ("counters", counts.len())] {
+                    if what.1 > 0 && problems.len() < limit {
+                        problems.push(format!(
+                            "index {name:?} of collection {:?} lacks {} {} its documents give it",
+                            self.name, what.1, what.0
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(problems)
+    }
+
     /// Drops an index; whether it existed.
     pub fn drop_index(&self, name: &str) -> Result<bool> {
         self.indexes.remove(&self.store, name)
@@ -404,4 +471,56 @@ fn write_key_value(w: &mut KeyWriter<'_>, v: &Value<'_>, field: &str) -> Result<
 /// Python-like text of an encoded key, for messages.
 pub fn describe_key(key: &[u8]) -> String {
     Key::decode(key).map_or_else(|_| format!("{key:?}"), |k| k.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{BatchOp, Options};
+
+    fn doc_bytes(id: i64, g: i64) -> Vec<u8> {
+        let v = Value::Map(vec![
+            ("_id".into(), Value::Int(id.into())),
+            ("g".into(), Value::Int(g.into())),
+        ]);
+        let mut buf = Vec::new();
+        doc::encode(&v, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn check_indexes_finds_missing_and_stray_entries() {
+        let store = Store::open(None, Options::default()).unwrap();
+        let coll = Collection::open(&store, "c", None).unwrap();
+        coll.create_index(vec![("g".into(), 1)], false, false, None)
+            .unwrap();
+        let docs: Vec<_> = (0..10)
+            .map(|i| coll.prepare(doc_bytes(i, i % 3)).unwrap())
+            .collect();
+        coll.insert_many(Ctx::AUTO, &docs).unwrap();
+        assert!(coll.check_indexes(10).unwrap().is_empty());
+        let idx_space = coll.indexes.state.read().space.unwrap();
+        let def = coll.indexes.state.read().defs[0].clone();
+        // A stray entry, and a document written behind the index's back.
+        let stray = def.entry_key(&[0x05], b"nope");
+        let (k, v) = coll.prepare(doc_bytes(99, 1)).unwrap();
+        store
+            .write_batch(&[
+                BatchOp {
+                    space: idx_space,
+                    key: stray,
+                    value: Some(b"nope".to_vec()),
+                },
+                BatchOp {
+                    space: coll.space,
+                    key: k,
+                    value: Some(v),
+                },
+            ])
+            .unwrap();
+        let problems = coll.check_indexes(10).unwrap();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("lacks 1 entries")));
+        assert_eq!(store.verify().unwrap().len(), 3);
+    }
 }

@@ -115,7 +115,13 @@ impl Read for SnapshotView<'_> {
             return Ok(());
         }
         let ks = &self.open.space(space)?.ks;
-        merge_visit(self.store, self.snap.range(ks, (lo, hi)), Vec::new(), reverse, visit)
+        merge_visit(
+            self.store,
+            self.snap.range(ks, (lo, hi)),
+            Vec::new(),
+            reverse,
+            visit,
+        )
     }
 }
 

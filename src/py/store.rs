@@ -111,6 +111,30 @@ impl PyStore {
         Ok(py.detach(move || store.compact())?)
     }
 
+    /// Reads every block of every space (checking its checksum) from one
+    /// snapshot and checks every collection's indexes against its
+    /// documents. Returns `{"spaces": [(kind, name, items)], "problems":
+    /// [text]}`; a damaged block raises `CorruptionError`.
+    #[pyo3(signature = (*, limit = 100))]
+    fn verify<'py>(&self, py: Python<'py>, limit: usize) -> PyResult<Bound<'py, PyDict>> {
+        let store = self.store.clone();
+        let (spaces, problems) = py.detach(move || -> crate::error::Result<_> {
+            let spaces = store.verify()?;
+            let mut problems = Vec::new();
+            for (kind, name, _) in &spaces {
+                if kind == crate::collection::KIND && problems.len() < limit {
+                    let coll = crate::collection::Collection::open(&store, name, None)?;
+                    problems.extend(coll.check_indexes(limit - problems.len())?);
+                }
+            }
+            Ok((spaces, problems))
+        })?;
+        let out = PyDict::new(py);
+        out.set_item("spaces", spaces)?;
+        out.set_item("problems", problems)?;
+        Ok(out)
+    }
+
     /// Statistics: spaces (name, approximate items, disk bytes), disk and
     /// memory use.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
