@@ -396,8 +396,13 @@ class SQLBackend:
                 return []
             else:
                 stmt = stmt.where(col.in_(cond.values))
+        nulls = self.engine.dialect.name == "postgresql"  # NULLs sort last there by default
         for column, desc in q.order:
-            stmt = stmt.order_by(c[column].desc() if desc else c[column])
+            col = c[column]
+            if nulls:  # sort NULL below every value, as SQLite and the native engine do
+                stmt = stmt.order_by(col.desc().nulls_last() if desc else col.asc().nulls_first())
+            else:
+                stmt = stmt.order_by(col.desc() if desc else col)
         if q.limit is not None:
             stmt = stmt.limit(q.limit)
         if q.offset:
