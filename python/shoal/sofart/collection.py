@@ -34,7 +34,7 @@ _ONE = ("$in", [1, True])
 
 
 def new_id() -> str:
-    """A random UUID4 as a string (what ``new_id()`` returns, faster)."""
+    """A random UUID4 as a string (what ``str(uuid.uuid4())`` returns, faster)."""
     h = os.urandom(16).hex()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
@@ -121,8 +121,7 @@ class Cursor(collections.abc.Generator):  # type: ignore[type-arg]
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:  # type: ignore[override]
         """Raise an exception at the generator's position (generator protocol)."""
-        if self._gen is None:
-            self._gen = iter(())
+        self._gen = iter(())  # like a generator, finished by an exception thrown in
         if val is None:
             val = typ() if isinstance(typ, type) else typ
         if tb is not None:
