@@ -411,3 +411,24 @@ def test_engine_filters_agree_with_the_evaluator(items_table: Any, text: str) ->
     used = {k: v for k, v in VALUES.items() if k in text}
     r = items_table.scan(FilterExpression=text, ExpressionAttributeValues=used or None)
     assert [i["SK"] for i in r["Items"]] == expected
+
+
+def test_boto3_objects_mean_what_ours_mean(t: Any) -> None:
+    conditions = pytest.importorskip("boto3.dynamodb.conditions")
+    fill(t)
+
+    def build(attr: Any) -> List[Any]:
+        return [
+            attr("n").ne(2),
+            attr("n").is_in([1, 3]),
+            attr("tags").size().gt(1) & attr("n").lte(1),
+            attr("name").exists() | attr("n").lt(1),
+            attr("name").not_exists() & attr("n").gte(4),
+            ~attr("n").between(1, 3),
+            attr("n").attribute_type("N") & attr("SK").begins_with("b"),
+            attr("tags").contains("t2"),
+        ]
+
+    for ours, theirs in zip(build(Attr), build(conditions.Attr)):
+        mine = t.scan(FilterExpression=ours)
+        assert t.scan(FilterExpression=theirs) == mine and mine["Items"], ours
