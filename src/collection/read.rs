@@ -32,6 +32,20 @@ impl Collection {
         }
     }
 
+    /// Whether `find` with this filter and sort reads the whole collection
+    /// in key order (so that its results can be streamed).
+    pub fn streams(&self, filter: Option<&Filter>, sort: Option<&Sort>) -> bool {
+        if sort.is_some() {
+            return false;
+        }
+        let st = self.indexes.state.read_recursive();
+        let q = Find {
+            filter,
+            ..Find::default()
+        };
+        matches!(self.plan(&st, &q), Access::Scan)
+    }
+
     /// The document with this encoded key.
     pub fn get(&self, ctx: Ctx<'_>, key: &[u8]) -> Result<Option<Slice>> {
         let found = match ctx.tx {

@@ -5,6 +5,7 @@ use super::convert::key::KeyCodec;
 use super::convert::msgpack::{self, Mode};
 use super::convert::value::ValueCodec;
 use super::cursor::{PyCursor, Yield};
+use super::doc_cursor::{PyDocCursor, ScanSpec};
 use super::store::PyStore;
 use super::txn::PyTransaction;
 use crate::codec::doc;
@@ -707,6 +708,61 @@ impl PyCollection {
         let ctx = self.ctx();
         let raw = py.detach(|| coll.find(ctx, &q))?;
         decode_all(py, &raw)
+    }
+
+    /// The matching documents as a `DocumentCursor`, streamed: a query that
+    /// scans reads the collection in batches (bounded memory); others find
+    /// the matches first. Same arguments as `find` (a callable filter is
+    /// not accepted here).
+    #[pyo3(signature = (filter = None, *, projection = None, sort = None, skip = 0, limit = None))]
+    fn cursor(
+        &self,
+        py: Python<'_>,
+        filter: Option<&Bound<'_, PyAny>>,
+        projection: Option<&Bound<'_, PyAny>>,
+        sort: Option<&Bound<'_, PyAny>>,
+        skip: usize,
+        limit: Option<usize>,
+    ) -> PyResult<PyDocCursor> {
+        let query = parse_query(filter)?;
+        if query.predicate.is_some() {
+            return Err(Error::Query(
+                "cursor() takes a filter document; use find() for a callable filter".into(),
+            )
+            .into());
+        }
+        let s = parse_sort(sort)?;
+        let p = parse_projection(projection)?;
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        if coll.streams(query.filter.as_ref(), s.as_ref()) {
+            let store = &coll.store;
+            let source = match &self.tx {
+                Some(t) => Source::Tx(t.get().tx.clone()),
+                None => Source::Snapshot(store.snapshot()?),
+            };
+            let spec = RangeSpec {
+                lo: B::Unbounded,
+                hi: B::Unbounded,
+                reverse: false,
+                keys_only: false,
+            };
+            let c = Cursor::open(store, coll.space, source, spec)?;
+            let scan = ScanSpec {
+                filter: query.filter,
+                ttl: coll.ttl(ctx),
+            };
+            return Ok(PyDocCursor::scanning(c, scan, skip, limit, p));
+        }
+        let q = Find {
+            filter: query.filter.as_ref(),
+            sort: s.as_ref(),
+            projection: None,
+            skip,
+            limit,
+        };
+        let raw = py.detach(|| coll.find(ctx, &q))?;
+        Ok(PyDocCursor::ready(raw, p))
     }
 
     /// The first matching document (by `sort`, if given), or `None`.

@@ -4,6 +4,7 @@
 pub mod collection;
 pub mod convert;
 pub mod cursor;
+pub mod doc_cursor;
 pub mod errors;
 pub mod events;
 pub mod kv;
@@ -64,6 +65,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<kv::PyKV>()?;
     m.add_class::<collection::PyCollection>()?;
     m.add_class::<cursor::PyCursor>()?;
+    m.add_class::<doc_cursor::PyDocCursor>()?;
     m.add_class::<txn::PyTransaction>()?;
     m.add_class::<txn::PyTxKV>()?;
     m.add_class::<snapshot::PySnapshot>()?;
