@@ -61,6 +61,30 @@ def prepare(key: Any, doc: Any) -> tuple[str, dict[str, Any], str | None]:
     return key, data, expected
 
 
+def prepare_many(mapping: Mapping[Any, Any]) -> list[tuple[str, dict[str, Any], str | None]]:
+    """:func:`prepare` for every item of ``{key: doc}``, with one JSON round trip."""
+    keys, docs, expected = [], [], []
+    for key, doc in mapping.items():
+        keys.append(check_key(key))
+        if type(doc) is not dict and not isinstance(doc, Mapping):
+            raise TypeError(f"a datastore document is a dict, got {type(doc).__name__}")
+        rev = None
+        if not META_FIELDS.isdisjoint(doc):
+            got = doc.get("_rev")
+            if got is not None and doc.get("_key", key) == key:
+                rev = str(got)
+            doc = {k: v for k, v in doc.items() if k not in META_FIELDS}
+        docs.append(doc)
+        expected.append(rev)
+    try:
+        datas = json.loads(json.dumps(docs))
+    except (TypeError, ValueError):
+        for key, doc in zip(keys, docs):
+            prepare(key, doc)  # raises, naming the document
+        raise
+    return list(zip(keys, datas, expected))
+
+
 def check_revision(key: str, expected: str | None, current: int | None) -> None:
     """Raise :class:`RevisionConflict` if ``expected`` is set and not ``current``."""
     if expected is None:

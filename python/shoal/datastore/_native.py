@@ -224,11 +224,12 @@ class NativeBackend:
 
         def body(tx: Any) -> list[tuple[int, int]]:
             docs = tx[self.docs]
-            keys = [k for k, _, _ in items]
-            olds = {
-                r["key"]: r
-                for r in docs.find({"key": {"$in": keys}}, projection=["key", "id", "rev"])
-            }
+            get = docs.get
+            olds = {}
+            for key, _, _ in items:
+                rec = get(key)
+                if rec is not None:
+                    olds[key] = rec
             seq = tx[self.seq]
             next_id = seq.get("id", 1)
             first_id = next_id

@@ -241,7 +241,7 @@ class Datastore:
         """Insert or replace many documents and their view rows in one transaction."""
         if not isinstance(mapping, Mapping):
             raise TypeError(f"put_many() takes a dict {{key: doc}}, got {type(mapping).__name__}")
-        items = [_docs.prepare(k, d) for k, d in mapping.items()]
+        items = _docs.prepare_many(mapping)
         if not items:
             return
         ts = _docs.timestamp()
