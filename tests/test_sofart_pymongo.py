@@ -201,3 +201,15 @@ def test_index_survives_sync_and_reopen(tmp_path: Path) -> None:
     assert "v_1" in again.c.index_information()
     with pytest.raises(DuplicateKeyError):
         again.c.save({"v": 1})
+
+
+def test_cursor_throw_and_close_finish_it(c: Collection) -> None:
+    fill(c)
+    cursor = c.find()
+    assert next(cursor)["_id"] == "ada"
+    with pytest.raises(KeyError):
+        cursor.throw(KeyError("stop"))
+    assert list(cursor) == []
+    other = c.find()
+    other.close()
+    assert list(other) == []
