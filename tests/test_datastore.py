@@ -945,3 +945,56 @@ def test_a_view_column_may_be_called_name(make: Callable[..., Datastore]) -> Non
     ds.put("k", {"name": "ann"})
     assert [r["_key"] for r in ds.query("names", name="ann")] == ["k"]
     assert [r["_key"] for r in ds.views["names"].query(name="ann")] == ["k"]
+
+
+def test_native_backend_without_sqlalchemy(tmp_path: Path) -> None:
+    """With SQLAlchemy absent: the engine works with look-alike tables; SQL is a clear error."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["sqlalchemy"] = None  # as if not installed
+        from shoal import datastore as ds
+
+        class V(ds.View):
+            def get_table(self, metadata):
+                assert isinstance(metadata, ds.MetaData)
+                return ds.Table("v", metadata, ds.Column("email", ds.Unicode, unique=True))
+
+            def map(self, doc):
+                return [{{"email": doc["email"]}}]
+
+        with ds.Datastore({str(tmp_path / "n")!r}, views={{"v": V()}}) as store:
+            store.put("a", {{"email": "x"}})
+            assert [r["_key"] for r in store.query("v", email="x")] == ["a"]
+            try:
+                store.put("b", {{"email": "x"}})
+            except ds.IntegrityError:
+                pass
+            else:
+                raise AssertionError("no IntegrityError")
+            assert isinstance(store.table, ds.Table)
+            view = store.views["v"]
+            assert "email" in view.c
+            try:
+                view.select()
+            except ImportError:
+                pass
+            else:
+                raise AssertionError("select() without SQLAlchemy")
+        for call in (lambda: ds.Datastore("sqlite://"), lambda: ds.JsonDataType()):
+            try:
+                call()
+            except ImportError as e:
+                assert "shoal[datastore]" in str(e), e
+            else:
+                raise AssertionError("no ImportError")
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

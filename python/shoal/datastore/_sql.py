@@ -66,7 +66,7 @@ def default_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("rev", sa.Unicode),
         sa.Column("updated", sa.DateTime),
         sa.Column("key", sa.Unicode, nullable=False, unique=True),
-        sa.Column("data", JsonDataType(compress=True), nullable=False),
+        sa.Column("data", JsonDataType(compress=True), nullable=False),  # type: ignore[arg-type]
         # Never reuse the id of a deleted document (SQLite reuses the highest
         # rowid otherwise); other databases' sequences never reuse.
         sqlite_autoincrement=True,
