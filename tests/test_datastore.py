@@ -998,3 +998,13 @@ def test_native_backend_without_sqlalchemy(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_native_view_never_overwrites_a_foreign_collection(tmp_path: Path) -> None:
+    with shoal.open(tmp_path / "s") as store:
+        store.collection("tag_view").insert({"_id": 1, "mine": True})
+        with Datastore(store) as ds:
+            with pytest.raises(ValueError, match="tag_view"):
+                ds.add_view("tags", TagView())
+            assert "tags" not in ds.views
+        assert store.collection("tag_view").get(1) == {"_id": 1, "mine": True}

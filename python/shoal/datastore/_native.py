@@ -109,6 +109,14 @@ class NativeBackend:
         ):
             raise ValueError(f"view {name!r}: the table name {spec.table_name!r} is taken")
         marker = ("view", spec.table_name)
+        existed = spec.table_name in self.store.collections()
+        if existed and marker not in self.seq and len(self.store.collection(spec.table_name)):
+            # Not a view storage of ours (or one whose back-fill never committed,
+            # which would be empty): refuse rather than overwrite someone's data.
+            raise ValueError(
+                f"view {name!r}: the store already has a collection {spec.table_name!r} "
+                "that is not this datastore's view"
+            )
         coll = self.store.collection(spec.table_name, key=("_row",))
         view = NativeView(name, spec, map_fn, coll)
         try:
@@ -122,7 +130,7 @@ class NativeBackend:
                 # every document, in one transaction with the marker.
                 self._transact(lambda tx: self._backfill(tx, view, marker))
         except BaseException:
-            if marker not in self.seq:
+            if marker not in self.seq and not existed:
                 coll.drop()
             raise
         self.views[name] = view
