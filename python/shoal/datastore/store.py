@@ -13,9 +13,14 @@ backend from ``db_url``:
   the original's model, so the same program moves to a database server by
   changing the URL.
 
+Extra keyword arguments go to :func:`shoal.open` (``durability=``,
+``cache_size=``) or to ``sqlalchemy.create_engine`` (``pool_size=``...).
+
 Both backends behave the same (the test suite runs on both), except that a
 query without ``order_by`` returns rows in insertion order on the native
-engine and in the database's natural order on SQL.
+engine and in the database's natural order on SQL, and that document ids on
+PostgreSQL may skip numbers after a rolled-back insert (sequences are not
+transactional); ids are never reused anywhere.
 """
 
 from __future__ import annotations
