@@ -64,6 +64,12 @@ pub enum Error {
     Storage(String),
 }
 
+/// Whether an I/O error means "no room" (full disk, quota, size limit).
+fn out_of_space(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(e.kind(), K::StorageFull | K::QuotaExceeded | K::FileTooLarge)
+}
+
 impl Error {
     /// Maps a fjall error, naming the store `path` when the data is damaged.
     pub fn from_fjall(err: fjall::Error, path: &std::path::Path) -> Self {
@@ -71,6 +77,9 @@ impl Error {
         match err {
             F::Locked => Error::Locked(path.to_path_buf()),
             F::Io(e) => Error::Io(e),
+            // Out of space or over a size limit is not damage: the data on
+            // disk is intact, and the operation can be retried.
+            F::Storage(fjall::LsmError::Io(e)) if out_of_space(&e) => Error::Io(e),
             F::JournalRecovery(_)
             | F::InvalidVersion(_)
             | F::Decompress(_)

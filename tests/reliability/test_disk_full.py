@@ -17,10 +17,10 @@ What is proven:
   opens afterwards;
 - a compaction that hits the limit leaves the data intact.
 
-Documented failures (``xfail(strict=True)``, see the tests): a compaction that
-hits the limit raises ``CorruptionError`` (the store is not corrupted);
-a write that raised ``StorageError`` is committed after all when space
-returns before the store is closed.
+Documented failure (``xfail(strict=True)``, see the test): a write that
+raised ``StorageError`` is committed after all when space returns before the
+store is closed. (A compaction that hits the limit used to raise
+``CorruptionError``; it raises ``StorageError`` now.)
 """
 
 from __future__ import annotations
@@ -228,13 +228,6 @@ def test_compaction_on_a_full_disk_keeps_the_data(tmp_path: Path) -> None:
     figure("disk-full/compaction", f"compact() raised {outcome[0]}: {outcome[1][:160]}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a compaction that hits the file-size limit (EFBIG, as on a full disk) "
-    "raises CorruptionError('store ... is corrupted or unreadable: Storage(Io(... FileTooLarge))')"
-    " although nothing is corrupted: Error::from_fjall maps fjall::Error::Storage(Io) to "
-    "Corruption; it should be StorageError",
-)
 def test_compaction_on_a_full_disk_raises_storage_error(tmp_path: Path) -> None:
     outcome = compact_on_full_disk(tmp_path / "db")
     assert outcome[0] == "shoal._core.StorageError", outcome
