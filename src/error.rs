@@ -67,7 +67,10 @@ pub enum Error {
 /// Whether an I/O error means "no room" (full disk, quota, size limit).
 fn out_of_space(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
-    matches!(e.kind(), K::StorageFull | K::QuotaExceeded | K::FileTooLarge)
+    matches!(
+        e.kind(),
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge
+    )
 }
 
 impl Error {
