@@ -432,3 +432,39 @@ def test_boto3_objects_mean_what_ours_mean(t: Any) -> None:
     for ours, theirs in zip(build(Attr), build(conditions.Attr)):
         mine = t.scan(FilterExpression=ours)
         assert t.scan(FilterExpression=theirs) == mine and mine["Items"], ours
+
+
+def _pages(method: Any, limit: int, **kwargs: Any) -> List[Any]:
+    items: List[Any] = []
+    start = None
+    for _ in range(200):
+        extra = {"ExclusiveStartKey": start} if start else {}
+        r = method(Limit=limit, **kwargs, **extra)
+        items += r["Items"]
+        start = r.get("LastEvaluatedKey")
+        if start is None:
+            return items
+    raise AssertionError("pagination does not end")
+
+
+def test_pagination_across_kinds_of_keys(t: Any) -> None:
+    for pk in [1, 2.5, "a", "b", b"x"]:
+        for sk in [None, 0, "z", b"q", True, False]:
+            t.put_item(Item={"PK": pk, "SK": sk})
+    everything = t.scan(ConsistentRead=True)["Items"]
+    assert len(everything) == 30
+    for limit in (1, 4, 7):
+        assert _pages(t.scan, limit) == everything
+        for forward in (True, False):
+            cond = Key("PK").eq("a")
+            full = t.query(KeyConditionExpression=cond, ScanIndexForward=forward)["Items"]
+            assert [i["SK"] for i in full][:: 1 if forward else -1] == [
+                None,
+                0,
+                "z",
+                b"q",
+                False,
+                True,
+            ]
+            got = _pages(t.query, limit, KeyConditionExpression=cond, ScanIndexForward=forward)
+            assert got == full

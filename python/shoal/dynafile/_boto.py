@@ -197,7 +197,7 @@ class _Target:
         order = [self.part] + ([self.sort] if self.sort else [])
         order += [db.pk_attribute, db.sk_attribute]
         self.order: List[str] = list(dict.fromkeys(order))
-        self.required = {self.part, *([self.sort] if self.sort else [])}
+        self.required = set() if index is None else {self.part, *([self.sort] if self.sort else [])}
 
 
 def _split_key_condition(node: Node, target: _Target) -> Tuple[Any, Optional[Node]]:
@@ -268,16 +268,51 @@ def _normalize(v: Any, attr: str) -> Any:
     return _keys.sort_key(v, attr) if v is not None else v
 
 
+# The engine's key order between kinds of values, and their $type names.
+_KINDS = ["null", "number", "string", "binData", "bool"]
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    return "string" if isinstance(v, str) else "binData"
+
+
+def _beyond(field: str, value: Any, forward: bool) -> List[Dict[str, Any]]:
+    """Conditions for ``field`` strictly after (before) ``value`` in key order.
+
+    MongoDB comparisons stay within one kind of value, so the kinds ordered
+    after (before) the value's are added explicitly.
+    """
+    kind = _kind(value)
+    at = _KINDS.index(kind)
+    others = _KINDS[at + 1 :] if forward else _KINDS[:at]
+    out: List[Dict[str, Any]] = []
+    if value is not None and not isinstance(value, bool):
+        out.append({field: {"$gt" if forward else "$lt": value}})
+    elif isinstance(value, bool) and value is not forward:
+        out.append({field: forward})  # False < True
+    out += [{field: {"$type": k}} for k in others]
+    return out
+
+
 def _after(order: List[str], start: Mapping[str, Any], forward: bool) -> Dict[str, Any]:
     """Items strictly after ``start`` in the order of the fields ``order``."""
-    op = "$gt" if forward else "$lt"
-    alternatives = []
+    alternatives: List[Dict[str, Any]] = []
     for i, field in enumerate(order):
         if field not in start:
             raise ValidationError(f"ExclusiveStartKey lacks {field!r}")
-        cond: Dict[str, Any] = {f: _normalize(start[f], f) for f in order[:i]}
-        cond[field] = {op: _normalize(start[field], field)}
-        alternatives.append(cond)
+        same = {f: _normalize(start[f], f) for f in order[:i]}
+        for cond in _beyond(field, _normalize(start[field], field), forward):
+            alternatives.append(
+                {**same, **cond} if not (same.keys() & cond.keys()) else {"$and": [same, cond]}
+            )
+    if not alternatives:
+        return {order[0]: {"$in": []}}  # nothing after the last possible key
     return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
 
 
