@@ -438,3 +438,17 @@ def test_write_skew_is_prevented(kv: shoal.KV) -> None:
     with pytest.raises(shoal.ConflictError):
         t2.commit()
     assert dict(kv.items()) == {"a": -50, "b": 50}
+
+
+def test_discard_is_a_blind_delete(tmp_path) -> None:
+    with shoal.open(tmp_path / "db") as s:
+        kv = s.kv("a")
+        kv["x"] = 1
+        t1, t2 = s.transaction(), s.transaction()
+        t1[kv].discard("x")
+        t1[kv].discard("missing")  # no KeyError
+        assert "x" not in t1[kv]
+        t2[kv]["x"] = 2
+        t2.commit()
+        t1.commit()  # nothing read: no conflict; the later commit wins
+        assert "x" not in kv

@@ -218,6 +218,13 @@ impl PyTxKV {
         self.view().contains(py, key)
     }
 
+    /// Deletes `key` whether or not it exists, without reading it (a blind
+    /// write: it never makes the transaction conflict).
+    fn discard(&self, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let k = self.sp.key.encode_vec(key)?;
+        Ok(self.tx().discard(self.sp.space, &k)?)
+    }
+
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         self.view().len(py)
     }
