@@ -2,6 +2,7 @@
 //! engine. No storage logic lives here.
 
 pub mod collection;
+mod collection_args;
 pub mod convert;
 pub mod cursor;
 pub mod doc_cursor;
