@@ -87,6 +87,34 @@ impl IndexScan {
     }
 }
 
+/// A range of primary keys: equality on the first key fields, then
+/// perhaps a range on the next one.
+#[derive(Debug, Clone)]
+pub struct KeyRange {
+    /// Inclusive lower bound of the encoded keys.
+    pub lo: Vec<u8>,
+    /// Exclusive upper bound (`None`: open).
+    pub hi: Option<Vec<u8>>,
+    /// Read backwards (for a descending sort on the key).
+    pub reverse: bool,
+    /// The keys in the range are exactly the matches.
+    pub covered: bool,
+    /// Key fields used with equality.
+    pub eq_fields: usize,
+    /// Whether the next key field has a range.
+    pub range_field: bool,
+}
+
+impl KeyRange {
+    /// The bounds, for a scan.
+    pub fn bounds(&self) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+        (
+            Bound::Included(self.lo.clone()),
+            self.hi.clone().map_or(Bound::Unbounded, Bound::Excluded),
+        )
+    }
+}
+
 /// How a query reads the collection.
 #[derive(Debug, Clone)]
 pub enum Access {
@@ -94,6 +122,8 @@ pub enum Access {
     Scan,
     /// These encoded primary keys (sorted).
     Keys(Vec<Vec<u8>>),
+    /// A range of primary keys, in key order (or reversed).
+    KeyRange(KeyRange),
     /// Through an index.
     Index(IndexScan),
 }
@@ -304,9 +334,135 @@ fn consider(def: &Arc<IndexDef>, preds: &Preds<'_>, sort: Option<&Sort>) -> Cand
     }
 }
 
+/// Key tag of tuples (see `codec::key`): compound keys start with it.
+const TAG_TUPLE: u8 = 0x40;
+
+/// Whether a value is stored in primary keys as itself (scalars; no
+/// Decimal, UUID or datetime, which keys refuse).
+fn key_scalar(v: &Value<'_>) -> bool {
+    matches!(
+        v,
+        Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::BigInt(..)
+            | Value::Float(_)
+            | Value::Str(_)
+            | Value::Bytes(_)
+    )
+}
+
+/// The primary-key range a filter pins: equality on a prefix of the key
+/// fields, then perhaps a range on the next one; with its score (ranked
+/// with the indexes', a notch above: it reads no index entries).
+fn key_range(
+    key_fields: &[String],
+    preds: &Preds<'_>,
+    sort: Option<&Sort>,
+) -> Option<(KeyRange, usize)> {
+    let compound = key_fields.len() > 1;
+    let mut prefix: Vec<u8> = if compound {
+        vec![TAG_TUPLE]
+    } else {
+        Vec::new()
+    };
+    let mut consumed = 0usize;
+    let mut eq_fields = 0usize;
+    let mut range: Option<(Vec<u8>, Vec<u8>)> = None;
+    for field in key_fields {
+        let path = [field.clone()];
+        let Some(ops) = preds.get(&path) else { break };
+        if let Some(v) = ops.iter().find_map(|op| match op {
+            Op::Eq(v) if key_scalar(v) => Some(v),
+            _ => None,
+        }) {
+            let (a, _) = atom(v)?;
+            prefix.extend_from_slice(&a);
+            consumed += 1;
+            eq_fields += 1;
+            continue;
+        }
+        let cmps: Vec<(&Value<'_>, Cmp)> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Cmp(v, c) if key_scalar(v) => class_of(v).map(|_| (v, *c)),
+                _ => None,
+            })
+            .collect();
+        let Some(&(first, _)) = cmps.first() else {
+            break;
+        };
+        let class = class_of(first)?;
+        let (mut lo, mut hi) = (vec![class.0], vec![class.1]);
+        for &(v, c) in cmps.iter().filter(|(v, _)| class_of(v) == Some(class)) {
+            let (a, _) = atom(v)?;
+            consumed += 1;
+            match c {
+                Cmp::Gt => lo = lo.max(successor(&a).unwrap_or(a)),
+                Cmp::Gte => lo = lo.max(a),
+                Cmp::Lt => hi = hi.min(a),
+                Cmp::Lte => hi = hi.min(successor(&a).unwrap_or(a)),
+            }
+        }
+        range = Some((lo, hi));
+        break;
+    }
+    if eq_fields == 0 && range.is_none() {
+        return None;
+    }
+    // Equality on every key field is a point lookup (`pinned_keys`), unless
+    // a value is one keys refuse; a compound prefix ends with the tuple's end.
+    let has_range = range.is_some();
+    let (lo, hi) = match range {
+        Some((lo, hi)) => (
+            [prefix.as_slice(), &lo].concat(),
+            Some([prefix.as_slice(), &hi].concat()),
+        ),
+        None => (prefix.clone(), successor(&prefix)),
+    };
+    // In key order; reversed for a descending sort on the next key fields.
+    let reverse = sort.and_then(|s| {
+        let rest = &key_fields[eq_fields..];
+        let fits = !s.0.is_empty()
+            && s.0.len() <= rest.len()
+            && s.0
+                .iter()
+                .zip(rest)
+                .all(|((p, _), f)| p.len() == 1 && p[0] == *f)
+            && s.0.iter().all(|(_, d)| *d == s.0[0].1);
+        fits.then_some(s.0[0].1)
+    });
+    let score = 2 * eq_fields + usize::from(has_range) + 1;
+    Some((
+        KeyRange {
+            lo,
+            hi,
+            reverse: reverse.unwrap_or(false),
+            covered: !preds.other && consumed == preds.total,
+            eq_fields,
+            range_field: has_range,
+        },
+        score,
+    ))
+}
+
+/// Whether a key-range plan gives the sort order.
+pub fn key_range_ordered(kr: &KeyRange, key_fields: &[String], sort: Option<&Sort>) -> bool {
+    let Some(s) = sort else { return true };
+    let rest = &key_fields[kr.eq_fields..];
+    !s.0.is_empty()
+        && s.0.len() <= rest.len()
+        && s.0
+            .iter()
+            .zip(rest)
+            .all(|((p, _), f)| p.len() == 1 && p[0] == *f)
+        && s.0.iter().all(|(_, d)| *d == kr.reverse)
+}
+
 /// Chooses how to read. `pinned`: the primary keys the filter pins, if any.
 /// Index flags are read here: call after taking the snapshot the plan runs on.
 pub fn choose(
+    key_fields: &[String],
     pinned: Option<Vec<Vec<u8>>>,
     defs: &[Arc<IndexDef>],
     filter: Option<&Filter>,
@@ -317,6 +473,7 @@ pub fn choose(
         return Access::Keys(keys);
     }
     let preds = Preds::of(filter);
+    let by_key = key_range(key_fields, &preds, sort);
     let mut best: Option<Candidate> = None;
     let mut order_only: Option<Candidate> = None;
     for def in defs {
@@ -343,6 +500,11 @@ pub fn choose(
         };
         if better {
             best = Some(c);
+        }
+    }
+    if let Some((kr, score)) = by_key {
+        if best.as_ref().is_none_or(|b| score >= b.score) {
+            return Access::KeyRange(kr);
         }
     }
     match (best, order_only) {

@@ -65,6 +65,7 @@ impl Collection {
     /// snapshot (or view) the plan runs on: index flags are read here.
     pub(super) fn plan(&self, st: &IndexState, q: &Find<'_>) -> Access {
         plan::choose(
+            &self.key_fields,
             self.pinned_keys(q.filter),
             &st.defs,
             q.filter,
@@ -119,6 +120,13 @@ impl Collection {
                 },
             ),
             Access::Keys(keys) => fetch_all(keys, stats, visit),
+            Access::KeyRange(kr) => {
+                let (lo, hi) = kr.bounds();
+                r.scan(space, lo, hi, kr.reverse, &mut |k, v| {
+                    stats.docs_examined += 1;
+                    visit(k, v)
+                })
+            }
             Access::Index(scan) => {
                 let idx_space = st.space.ok_or(Error::Closed("index space"))?;
                 match scan.ordered {
@@ -233,14 +241,19 @@ impl Collection {
             if q.limit == Some(0) {
                 return Ok((out, access));
             }
-            let in_order =
-                q.sort.is_none() || matches!(&access, Access::Index(s) if s.ordered.is_some());
+            let in_order = match &access {
+                Access::Index(s) if s.ordered.is_some() => true,
+                Access::KeyRange(kr) => plan::key_range_ordered(kr, &self.key_fields, q.sort),
+                _ => q.sort.is_none(),
+            };
             // In result order, skip and limit apply while reading.
             let mut skipped = 0usize;
             // A covered plan reads exactly the matches: no need to check them.
-            let filter = q
-                .filter
-                .filter(|_| !matches!(&access, Access::Index(s) if s.covered));
+            let filter = q.filter.filter(|_| match &access {
+                Access::Index(s) => !s.covered,
+                Access::KeyRange(kr) => !kr.covered,
+                _ => true,
+            });
             self.visit(r, st, &access, ttl.as_ref(), &mut stats, &mut |_, v| {
                 let matched = match filter {
                     None => true,
@@ -368,6 +381,18 @@ impl Collection {
                 ..Find::default()
             };
             let access = self.plan(st, &q);
+            if let Access::KeyRange(kr) = &access {
+                if kr.covered && ttl.is_none() {
+                    let (lo, hi) = kr.bounds();
+                    let mut n = 0usize;
+                    r.scan(self.space, lo, hi, false, &mut |_, _| {
+                        stats.keys_examined += 1;
+                        n += 1;
+                        Ok(true)
+                    })?;
+                    return Ok((n, access));
+                }
+            }
             if let (Access::Index(scan), Some(idx_space)) = (&access, st.space) {
                 if scan.counts_from_counters() && ctx.tx.is_none() && ttl.is_none() {
                     let mut n = 0u64;

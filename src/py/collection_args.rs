@@ -253,6 +253,14 @@ pub(super) fn explain_dict<'py>(
             d.set_item("index", py.None())?;
             d.set_item("keys", keys.len())?;
         }
+        Access::KeyRange(kr) => {
+            d.set_item("access", "key_range")?;
+            d.set_item("index", py.None())?;
+            d.set_item("equality_fields", kr.eq_fields)?;
+            d.set_item("range_field", kr.range_field)?;
+            d.set_item("covered", kr.covered)?;
+            d.set_item("reverse", kr.reverse)?;
+        }
         Access::Index(scan) => {
             d.set_item("access", "index")?;
             d.set_item("index", &scan.def.spec.name)?;
