@@ -133,10 +133,10 @@ def _open_shared(path: Path, pk: Optional[str], sk: Optional[str], durability: s
         raise DynafileError(f"the table {str(path)!r} is open in another process") from exc
     try:
         coll = store.collection(COLLECTION, key=(meta["pk_attribute"], meta["sk_attribute"]))
-        if not any(ix["name"] == PARTITION_INDEX for ix in coll.indexes()):
-            # The planner reads a partition through this index (primary-key
-            # prefixes are not planned yet).
-            coll.create_index([meta["pk_attribute"], meta["sk_attribute"]], name=PARTITION_INDEX)
+        if any(ix["name"] == PARTITION_INDEX for ix in coll.indexes()):
+            # Tables made before primary-key prefixes were planned carried
+            # this index; a partition is now one range of keys.
+            coll.drop_index(PARTITION_INDEX)
         shared = Shared(path, store, coll, meta)
         meta["engine"] = "shoal"
         shared.save_meta()
