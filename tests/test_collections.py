@@ -558,3 +558,25 @@ def test_crud_matches_a_dict_model(module_store: shoal.Store, ops: list[Any]) ->
 def _as_key(v: Any) -> Any:
     """A key read back from a document (tuples come back as lists)."""
     return tuple(_as_key(x) for x in v) if isinstance(v, list) else v
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_put_many_inserts_or_replaces_atomically(indexed: bool) -> None:
+    with shoal.open(durability="memory") as s:
+        c = s.collection("c")
+        if indexed:
+            c.create_index("v", unique=True)
+        c.insert({"_id": 1, "v": "a"})
+        events: list = []
+        c.watch(events.append)
+        keys = c.put_many([{"_id": 1, "v": "b"}, {"_id": 2, "v": "c"}, {"_id": 2, "v": "d"}])
+        assert keys == [1, 2, 2]
+        assert c.find() == [{"_id": 1, "v": "b"}, {"_id": 2, "v": "d"}]
+        assert [(e.action, e.key) for e in events] == [("replace", 1), ("insert", 2)]
+        if indexed:
+            with pytest.raises(shoal.DuplicateKeyError):
+                c.put_many([{"_id": 3, "v": "x"}, {"_id": 4, "v": "b"}])
+            assert c.get(3) is None and c.count({"v": "b"}) == 1
+        with pytest.raises(TypeError):
+            c.put_many([{"_id": 5}, "not a dict"])
+        assert c.get(5) is None

@@ -276,6 +276,52 @@ impl Collection {
         )
     }
 
+    /// Inserts or replaces many documents in one atomic commit (the last
+    /// of several with one key wins). Without indexes, events or a TTL to
+    /// serve, nothing is read first.
+    pub fn put_many(&self, ctx: Ctx<'_>, docs: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        if self.plain(ctx) {
+            let ops: Vec<BatchOp> = docs
+                .iter()
+                .map(|(k, v)| (k, v))
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .map(|(k, v)| BatchOp {
+                    space: self.space,
+                    key: k.clone(),
+                    value: Some(v.clone()),
+                })
+                .collect();
+            return self.store.write_batch(&ops);
+        }
+        let space = self.space;
+        let ttl = self.ttl(ctx);
+        self.write(
+            ctx,
+            Box::new(move |r, ch| {
+                let last: std::collections::BTreeMap<&Vec<u8>, &Vec<u8>> =
+                    docs.iter().map(|(k, v)| (k, v)).collect();
+                for (k, v) in last {
+                    let mut old = r.get(space, k)?;
+                    if let (Some(o), Some(t)) = (&old, &ttl) {
+                        if t.expired(o)? {
+                            ch.write(Action::Expire, k, Some(o), None)?;
+                            ch.ops.pop();
+                            old = None;
+                        }
+                    }
+                    let action = if old.is_some() {
+                        Action::Replace
+                    } else {
+                        Action::Insert
+                    };
+                    ch.write(action, k, old.as_deref(), Some(v.clone()))?;
+                }
+                Ok(())
+            }),
+        )
+    }
+
     /// Inserts or replaces.
     pub fn put(&self, ctx: Ctx<'_>, key: &[u8], doc: &[u8]) -> Result<()> {
         self.write_one(ctx, key, Some(doc), false).map(|_| ())

@@ -315,6 +315,28 @@ impl PyCollection {
         Ok(keys)
     }
 
+    /// Inserts or replaces documents in one atomic commit (a later document
+    /// with the same key wins); returns their keys.
+    fn put_many<'py>(
+        &self,
+        py: Python<'py>,
+        docs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut items = Vec::new();
+        for d in docs.try_iter()? {
+            items.push(self.encode(py, &d?)?);
+        }
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        py.detach(|| coll.put_many(ctx, &items))?;
+        self.delivered(py, ())?;
+        let keys = PyList::empty(py);
+        for (k, _) in &items {
+            keys.append(self.decode_key(py, k)?)?;
+        }
+        Ok(keys)
+    }
+
     /// Inserts or replaces a document; returns its key.
     fn put<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let (key, data) = self.encode(py, doc)?;
