@@ -826,6 +826,9 @@ def test_native_queries_use_indexes(tmp_path: Path) -> None:
         plan = coll.explain({"author": {"$in": ["a", "b"]}}, sort=[("title", 1)], limit=5)
         assert plan["access"] == "index"
         assert len(ds.query("book", title="t3", author="a")) == 20
+        plan = coll.explain({}, sort=[("title", -1)], limit=3)  # order_by="-title", limit=3
+        assert plan["access"] == "index" and plan["docs_examined"] == 3
+        assert [r["title"] for r in ds.query("book", order_by="-title", limit=3)] == ["t9"] * 3
         # Rows come back in insertion order without order_by.
         keys = [r["_key"] for r in ds.query("book", title=["t3", "t4"], author="a")]
         assert keys == [f"k{i}" for i in range(200) if i % 10 in (3, 4)]
