@@ -8,8 +8,10 @@ Implementations (``impl``):
 - ``sqlite``: ``Datastore("sqlite:///file.db")`` through SQLAlchemy 2, the database in WAL
   mode with ``synchronous=NORMAL`` (commits reach the OS without fsync: the same
   durability as ``shoal``);
-- ``postgresql``: only when ``SHOAL_BENCH_PG_URL`` names a database (e.g.
-  ``postgresql+psycopg://user@127.0.0.1:5432/db``), for users planning the move.
+- ``postgresql``: ``SHOAL_BENCH_PG_URL`` (e.g. ``postgresql+psycopg://user@host/db``) or,
+  when unset, a throw-away local cluster started from the installed server binaries
+  (``tests/_pg_server.py``: loopback, ``fsync=off``, ``synchronous_commit=off``), for
+  users planning the move; skipped (saying why) when neither is available.
 
 Workload: a store of N documents (``SHOAL_BENCH_DS_N``, default 100,000) shaped
 ``{"name": "user<i>", "email": ..., "age": i % 90, "tags": [...]}`` with one view,
@@ -99,9 +101,16 @@ def open_store(impl: str, path: Path) -> Datastore:
 
         ds.engine.dispose()  # reconnect with the pragmas
         return ds
-    if not PG_URL:
-        pytest.skip("SHOAL_BENCH_PG_URL is not set")
-    ds = Users(PG_URL)
+    url = PG_URL
+    if not url:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+        import _pg_server
+
+        try:
+            url = _pg_server.server().new_database()
+        except _pg_server.Unavailable as e:
+            pytest.skip(f"PostgreSQL column NOT RUN: {e}")
+    ds = Users(url)
     with ds.engine.begin() as conn:  # start from an empty database
         for table in ("users_by_name", "users"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
