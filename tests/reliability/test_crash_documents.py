@@ -318,6 +318,7 @@ class Totals:
     rounds: int = 0
     acked: int = 0
     killed_opening: int = 0
+    killed_indexing: int = 0  # kills while create_index was running
     reopen: list[float] = field(default_factory=list)
     child_open: list[float] = field(default_factory=list)
     lost_unacked: int = 0  # announced, not acknowledged, absent after recovery
@@ -408,6 +409,8 @@ def test_documents_survive_sigkill(
         totals.rounds += 1
         totals.acked += rnd.acked
         totals.killed_opening += not rnd.opened
+        in_flight = rnd.ops[rnd.acked :]
+        totals.killed_indexing += bool(in_flight) and in_flight[-1]["op"] == "index"
         if rnd.open_ms is not None:
             totals.child_open.append(rnd.open_ms / 1000)
         try:
@@ -432,8 +435,32 @@ def test_documents_survive_sigkill(
         f"crash/{durability}",
         f"{totals.rounds} SIGKILL rounds in {elapsed:.1f}s, {totals.acked} acknowledged "
         f"operations, {totals.killed_opening} kills before open returned, "
+        f"{totals.killed_indexing} during create_index, "
         f"{totals.lost_unacked} unacknowledged/unsynced operations rolled back, "
         f"{docs_at_end} documents in the last store; violations {totals.counts}; "
         f"reopen after kill {millis(totals.reopen)}; child open {millis(totals.child_open)}",
     )
     assert totals.acked > 0, "the children never acknowledged an operation"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: a process killed while creating a store, after fjall created the "
+    "`version` file but before it wrote it, leaves `lock` (empty), `version` (empty) and a "
+    "blank preallocated `0.jnl`; every later open raises CorruptionError('... "
+    "InvalidVersion(None)'). Store::remove_incomplete_creation only handles a missing "
+    "`version` file. Seen once in 1,500 SIGKILL rounds (memory level, round 50, a fresh "
+    "store killed while opening); this test rebuilds that directory exactly",
+)
+def test_a_store_killed_while_writing_its_version_file_opens(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    db.mkdir()
+    (db / "lock").write_bytes(b"")
+    (db / "version").write_bytes(b"")
+    with open(db / "0.jnl", "wb") as f:
+        f.truncate(64 << 20)  # fjall preallocates its journal with zeros
+    with shoal.open(db) as store:  # nothing was ever committed: an empty store
+        assert store.spaces() == [] and store.collections() == []
+        store.kv("k")["a"] = 1
+    with shoal.open(db) as store:
+        assert dict(store.kv("k").items()) == {"a": 1}
