@@ -449,8 +449,8 @@ def test_documents_survive_sigkill(
     "`version` file but before it wrote it, leaves `lock` (empty), `version` (empty) and a "
     "blank preallocated `0.jnl`; every later open raises CorruptionError('... "
     "InvalidVersion(None)'). Store::remove_incomplete_creation only handles a missing "
-    "`version` file. Seen once in 1,051 SIGKILL rounds of the full-size run (memory level, round 50, a fresh "
-    "store killed while opening); this test rebuilds that directory exactly",
+    "`version` file. Seen once in 1,051 SIGKILL rounds of the full-size run (memory level, "
+    "round 50, a fresh store killed while opening); this test rebuilds that directory exactly",
 )
 def test_a_store_killed_while_writing_its_version_file_opens(tmp_path: Path) -> None:
     db = tmp_path / "db"
