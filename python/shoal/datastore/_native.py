@@ -241,30 +241,19 @@ class NativeBackend:
             seq = tx[self.seq]
             next_id = seq.get("id", 1)
             first_id = next_id
-            new_recs, old_recs, old_ids, out, recs = [], [], [], [], []
+            old_ids, out, recs = [], [], []
             for key, data, expected in items:
                 old = olds.get(key)
                 _docs.check_revision(key, expected, None if old is None else old["rev"])
                 if old is None:
-                    rec = {"key": key, "id": next_id, "rev": 0, "updated": ts, "data": data}
+                    doc_id, rev = next_id, 0
                     next_id += 1
-                    new_recs.append(rec)
                 else:
-                    rec = {
-                        "key": key,
-                        "id": old["id"],
-                        "rev": old["rev"] + 1,
-                        "updated": ts,
-                        "data": data,
-                    }
-                    old_recs.append(rec)
-                    old_ids.append(old["id"])
-                out.append((rec["id"], rec["rev"]))
-                recs.append(rec)
-            if new_recs:
-                docs.insert_many(new_recs)
-            for rec in old_recs:
-                docs.put(rec)
+                    doc_id, rev = old["id"], old["rev"] + 1
+                    old_ids.append(doc_id)
+                recs.append({"key": key, "id": doc_id, "rev": rev, "updated": ts, "data": data})
+                out.append((doc_id, rev))
+            docs.put_many(recs)  # existence was read above: a concurrent writer conflicts
             if next_id != first_id:
                 seq["id"] = next_id
             if self.views:
