@@ -399,7 +399,8 @@ def test_documents_survive_sigkill(
     rng = random.Random(f"{SEED}-{durability}")
     totals = Totals()
     started = time.monotonic()
-    state, gone, db = State(), set(), tmp_path
+    state, db = State(), tmp_path
+    gone: set[str] = set()
     docs_at_end = 0
     for r in range(rounds):
         if r % fresh_every == 0:
