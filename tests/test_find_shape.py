@@ -54,6 +54,11 @@ def test_projection_inclusion_exclusion_and_id(coll):
     assert coll.find({"_id": 1}, projection={"name": 1, "_id": 0}) == [{"name": "ada"}]
     assert coll.find({"_id": 3}, projection={"n": 0, "age": 0}) == [{"_id": 3, "name": "grace"}]
     assert coll.find_one({"_id": 1}, projection={"n.a": 0})["n"] == {"b": 2}
+    # _id alone: kept alone, or dropped alone (as in MongoDB).
+    assert coll.find({"_id": 1}, projection={"_id": 1}) == [{"_id": 1}]
+    assert "_id" not in coll.find_one({"_id": 1}, projection={"_id": 0})
+    assert coll.find_one({"_id": 1}, projection={"_id": 0})["name"] == "ada"
+    assert coll.find_one({"_id": 1}, projection={}) == coll.get(1)
     with pytest.raises(shoal.QueryError):
         coll.find(projection={"name": 1, "age": 0})
     with pytest.raises(shoal.QueryError):

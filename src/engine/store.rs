@@ -189,14 +189,23 @@ impl Store {
 
     /// A process killed while fjall was creating a new store leaves its lock
     /// file, an empty `keyspaces` folder and empty journals, but no `version`
-    /// file; fjall then refuses the directory forever. Nothing can have been
+    /// file (or an empty one); fjall then refuses the directory forever. Nothing can have been
     /// written yet, so those leftovers (and only them) are removed. A store
     /// that really lost its `version` file has data in `keyspaces` or in a
     /// journal, and is reported as damaged by the open that follows.
     fn remove_incomplete_creation(path: &Path) -> Result<()> {
-        if !path.is_dir() || path.join("version").exists() {
+        if !path.is_dir() {
             return Ok(());
         }
+        // fjall creates the version file empty, then writes its header: a
+        // kill in between leaves an empty one, and nothing else.
+        let version = path.join("version");
+        let empty_version = match std::fs::metadata(&version) {
+            Ok(m) if m.len() > 0 => return Ok(()),
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e.into()),
+        };
         let keyspaces = path.join("keyspaces");
         let keyspaces_empty = match std::fs::read_dir(&keyspaces) {
             Ok(mut it) => it.next().is_none(),
@@ -230,6 +239,9 @@ impl Store {
         }
         for j in journals {
             std::fs::remove_file(j)?;
+        }
+        if empty_version {
+            std::fs::remove_file(&version)?;
         }
         if keyspaces.exists() {
             std::fs::remove_dir(&keyspaces)?;

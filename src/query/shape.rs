@@ -125,6 +125,7 @@ impl Projection {
         };
         let mut include = None;
         let mut keep_id = true;
+        let mut id_given = false;
         let mut paths = Vec::new();
         for (field, flag) in fields {
             let on = match flag {
@@ -134,6 +135,7 @@ impl Projection {
             };
             if field == "_id" {
                 keep_id = on;
+                id_given = true;
                 continue;
             }
             match include {
@@ -146,7 +148,8 @@ impl Projection {
             paths.push(path_of(field)?);
         }
         Ok(Projection {
-            include: include.unwrap_or(false),
+            // `{"_id": 1}` alone keeps only `_id`, as in MongoDB.
+            include: include.unwrap_or(id_given && keep_id),
             paths,
             keep_id,
         })
