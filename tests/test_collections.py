@@ -580,3 +580,21 @@ def test_put_many_inserts_or_replaces_atomically(indexed: bool) -> None:
         with pytest.raises(TypeError):
             c.put_many([{"_id": 5}, "not a dict"])
         assert c.get(5) is None
+
+
+def test_get_many_reads_in_order_with_defaults() -> None:
+    with shoal.open(durability="memory") as s:
+        c = s.collection("c", key=("a", "b"))
+        c.insert_many([{"a": 1, "b": 2}, {"a": 1, "b": 3}])
+        assert c.get_many([(1, 3), (9, 9), (1, 2)], default="-") == [
+            {"a": 1, "b": 3},
+            "-",
+            {"a": 1, "b": 2},
+        ]
+        assert c.get_many([]) == []
+        with pytest.raises(TypeError):
+            c.get_many([1])  # a two-field key needs a tuple
+        with s.transaction() as tx:
+            tx[c].insert({"a": 5, "b": 5})
+            assert tx[c].get_many([(5, 5)]) == [{"a": 5, "b": 5}]
+            assert c.get_many([(5, 5)]) == [None]

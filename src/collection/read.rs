@@ -46,6 +46,28 @@ impl Collection {
         matches!(self.plan(&st, &q), Access::Scan)
     }
 
+    /// The documents with these encoded keys (`None` where missing or
+    /// expired), read from one snapshot or the transaction.
+    pub fn get_many(&self, ctx: Ctx<'_>, keys: &[Vec<u8>]) -> Result<Vec<Option<Slice>>> {
+        let ttl = self.ttl(ctx);
+        let found = match ctx.tx {
+            None => self.store.get_many(self.space, keys)?,
+            Some(tx) => {
+                self.check_tx(ctx)?;
+                keys.iter()
+                    .map(|k| tx.get(self.space, k))
+                    .collect::<Result<Vec<_>>>()?
+            }
+        };
+        found
+            .into_iter()
+            .map(|d| match (d, &ttl) {
+                (Some(v), Some(t)) if t.expired(&v)? => Ok(None),
+                (d, _) => Ok(d),
+            })
+            .collect()
+    }
+
     /// The document with this encoded key.
     pub fn get(&self, ctx: Ctx<'_>, key: &[u8]) -> Result<Option<Slice>> {
         let found = match ctx.tx {

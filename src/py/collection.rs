@@ -377,6 +377,33 @@ impl PyCollection {
         }
     }
 
+    /// The documents with these keys (`default` for the missing ones), in
+    /// order, read from one snapshot (or the transaction) in one call.
+    #[pyo3(signature = (keys, default = None))]
+    fn get_many<'py>(
+        &self,
+        py: Python<'py>,
+        keys: &Bound<'py, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut encoded = Vec::new();
+        for k in keys.try_iter()? {
+            encoded.push(self.key_arg(&k?)?);
+        }
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        let docs = py.detach(|| coll.get_many(ctx, &encoded))?;
+        let default = default.unwrap_or_else(|| py.None());
+        let out = PyList::empty(py);
+        for d in docs {
+            match d {
+                Some(v) => out.append(msgpack::read(py, &v)?)?,
+                None => out.append(default.bind(py))?,
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes the document with this key; whether it existed.
     fn delete(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         let k = self.key_arg(key)?;
