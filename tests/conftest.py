@@ -52,3 +52,24 @@ def letters(kv: shoal.KV) -> shoal.KV:
     """A space holding ``"a"..."j"`` mapped to ``0..9``."""
     kv.update(LETTERS)
     return kv
+
+
+# Tests that cannot run here say so on the very last line of the session, so
+# a CI log cannot hide them (the datastore face's PostgreSQL suite skips
+# with "PostgreSQL tests NOT RUN: <reason>" when no server can start).
+_NOT_RUN: set[str] = set()
+_NOT_RUN_MARK = "tests NOT RUN"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2])
+        if _NOT_RUN_MARK in reason:
+            _NOT_RUN.add(reason.removeprefix("Skipped: "))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        for reason in sorted(_NOT_RUN):
+            reporter.write_line(reason)
