@@ -25,7 +25,9 @@ recovered), reopens the store and checks:
 - **indexes agree with documents**: for every index, ``find()`` through the
   index (``explain()`` says ``access == "index"``), the number of index
   entries examined, and ``count()`` (answered from index counters) equal a
-  scan of all documents evaluated in Python.
+  scan of all documents evaluated in Python;
+- ``Store.verify()`` (every block's checksum, index entries and counters
+  against the documents) reports no problem.
 
 One store directory is reused for several rounds, so recovery also runs on
 top of earlier recoveries. Sizes: CI 20 rounds of "sync", 15 of "flush" and
@@ -191,6 +193,7 @@ class Recovered:
     half_visible: list[str]
     failed_visible: list[str]
     index_problems: list[str]
+    verify_problems: list[str]
     open_seconds: float
 
 
@@ -227,6 +230,8 @@ def read_store(db: Path) -> Recovered:
     failed: list[str] = []
     problems: list[str] = []
     try:
+        # The engine's own check: every block's checksum, every index against its documents.
+        verify_problems = [str(p) for p in store.verify()["problems"]]
         colls, spaces = store.collections(), store.spaces()
         docs_list: list[dict[str, Any]] = []
         if DOCS in colls:
@@ -286,7 +291,7 @@ def read_store(db: Path) -> Recovered:
     for g, members in groups.items():
         if g[0] == "m" and len(members) != int(next(iter(members)).split(".")[2]):
             half.append(f"insert_many {g}: only {sorted(members)}")
-    return Recovered(state, wrong, half, failed, problems, opened)
+    return Recovered(state, wrong, half, failed, problems, verify_problems, opened)
 
 
 def deleted_ids(ops: list[dict[str, Any]]) -> set[str]:
@@ -331,6 +336,7 @@ class Totals:
                 "failed_visible",
                 "undone_deletes",
                 "index",
+                "verify",
                 "no_prefix",
             ],
             0,
@@ -373,6 +379,7 @@ def check_round(
         "failed_visible": rec.failed_visible,
         "undone_deletes": undone,
         "index": rec.index_problems,
+        "verify": rec.verify_problems,
         "no_prefix": [] if matched >= 0 else ["recovered state is no prefix of the commit order"],
     }
     failures = []
