@@ -319,6 +319,7 @@ def test_writers_readers_iterators_and_listeners(tmp_path: Path) -> None:
         probes += [({"tok": {"$gte": ""}}, lambda d: True)]
         problems = index_disagreements(sc.wdocs, docs, probes)
         assert not problems, problems
+        assert sc.store.verify()["problems"] == []
 
         # Every committed change exactly once, in commit order per key.
         sc.wdocs.insert({"_id": "zz-final", "owner": -1, "bucket": -1, "tok": "final"})

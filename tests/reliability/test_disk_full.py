@@ -128,6 +128,7 @@ def check_reopened(db: Path, acked: list[int], failed: int) -> dict[str, Any]:
             + [({"u": {"$gte": ""}}, lambda d: True)],
         )
         assert not problems, problems
+        assert store.verify()["problems"] == []
         coll.insert({"_id": "new", "g": 1, "u": "new"})
         space[10**9] = "new"
     with shoal.open(db) as store:
