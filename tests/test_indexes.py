@@ -174,9 +174,14 @@ def test_planner_choices(people: Any) -> None:
     plan = people.explain({"age": {"$gt": 45}})
     assert plan["index"] == "age_1" and plan["docs_examined"] == plan["returned"] == 16
     assert people.explain({"name": "p1"})["access"] == "scan"
-    # $or is not planned through indexes (yet): a scan, with right results.
+    # $or: one plan per branch when every branch has one, else a scan.
     plan = people.explain({"$or": [{"city": "a"}, {"age": 1}]})
-    assert plan["access"] == "scan" and plan["returned"] == 44
+    assert plan["access"] == "union" and plan["branches"] == ["city_1", "age_1"]
+    assert plan["docs_examined"] == plan["returned"] == 44
+    plan = people.explain({"name": "p6", "$or": [{"age": {"$lt": 2}}, {"_id": 6}]})
+    assert plan["access"] == "union" and plan["branches"] == ["age_1", "key_range"]
+    assert plan["returned"] == 1
+    assert people.explain({"$or": [{"city": "a"}, {"name": "p1"}]})["access"] == "scan"
 
 
 def test_counting_with_an_index_reads_no_document(people: Any) -> None:

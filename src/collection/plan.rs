@@ -124,6 +124,9 @@ pub enum Access {
     Keys(Vec<Vec<u8>>),
     /// A range of primary keys, in key order (or reversed).
     KeyRange(KeyRange),
+    /// The union of several plans (one per branch of an `$or`), read as
+    /// the sorted keys they give.
+    Union(Vec<Access>),
     /// Through an index.
     Index(IndexScan),
 }
@@ -166,6 +169,17 @@ impl<'f> Preds<'f> {
             }
             Filter::Or(_) | Filter::Nor(_) => self.other = true,
         }
+    }
+
+    /// The conditions of `rest` (the conjunction without its `$or`) and of
+    /// one `$or` branch.
+    fn branch(rest: &[&'f Filter], branch: &'f Filter) -> Self {
+        let mut p = Preds::of(None);
+        rest.iter().for_each(|f| p.add(f));
+        p.add(branch);
+        // The other branches are not bounds of this one.
+        p.other = true;
+        p
     }
 
     fn get(&self, path: &[String]) -> Option<&[&'f Op]> {
@@ -473,32 +487,40 @@ pub fn choose(
         return Access::Keys(keys);
     }
     let preds = Preds::of(filter);
-    let by_key = key_range(key_fields, &preds, sort);
+    let access = choose_for(key_fields, defs, &preds, sort, limit);
+    if !matches!(access, Access::Scan) {
+        return access;
+    }
+    union_of_branches(key_fields, defs, filter).unwrap_or(Access::Scan)
+}
+
+/// The best plan for these conditions (see the module docs).
+fn choose_for(
+    key_fields: &[String],
+    defs: &[Arc<IndexDef>],
+    preds: &Preds<'_>,
+    sort: Option<&Sort>,
+    limit: Option<usize>,
+) -> Access {
+    let by_key = key_range(key_fields, preds, sort);
     let mut best: Option<Candidate> = None;
     let mut order_only: Option<Candidate> = None;
     for def in defs {
-        let c = consider(def, &preds, sort);
+        let c = consider(def, preds, sort);
         if c.score == 0 {
             if c.scan.ordered.is_some() && order_only.is_none() {
                 order_only = Some(c);
             }
             continue;
         }
-        let better = match &best {
-            None => true,
-            Some(b) => {
-                (
-                    c.score,
-                    c.scan.ordered.is_some(),
-                    std::cmp::Reverse(c.scan.def.paths.len()),
-                ) > (
-                    b.score,
-                    b.scan.ordered.is_some(),
-                    std::cmp::Reverse(b.scan.def.paths.len()),
-                )
-            }
+        let rank = |c: &Candidate| {
+            (
+                c.score,
+                c.scan.ordered.is_some(),
+                std::cmp::Reverse(c.scan.def.paths.len()),
+            )
         };
-        if better {
+        if best.as_ref().is_none_or(|b| rank(&c) > rank(b)) {
             best = Some(c);
         }
     }
@@ -513,4 +535,42 @@ pub fn choose(
         (None, Some(o)) if limit.is_some() => Access::Index(o.scan),
         _ => Access::Scan,
     }
+}
+
+/// For a filter holding an `$or` (at the top, or in its top conjunction):
+/// one plan per branch (each with the rest of the conjunction), if every
+/// branch has one better than a scan.
+fn union_of_branches(
+    key_fields: &[String],
+    defs: &[Arc<IndexDef>],
+    filter: Option<&Filter>,
+) -> Option<Access> {
+    let parts: Vec<&Filter> = match filter? {
+        Filter::And(parts) => parts.iter().collect(),
+        f => vec![f],
+    };
+    let at = parts.iter().position(|f| matches!(f, Filter::Or(_)))?;
+    let Filter::Or(branches) = parts[at] else {
+        return None;
+    };
+    let rest: Vec<&Filter> = parts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != at)
+        .map(|(_, f)| *f)
+        .collect();
+    let mut plans = Vec::with_capacity(branches.len());
+    for b in branches {
+        let preds = Preds::branch(&rest, b);
+        match choose_for(key_fields, defs, &preds, None, None) {
+            Access::Scan => return None,
+            Access::Index(mut scan) => {
+                // Entries in key order are what a union needs.
+                scan.ordered = None;
+                plans.push(Access::Index(scan));
+            }
+            other => plans.push(other),
+        }
+    }
+    Some(Access::Union(plans))
 }

@@ -149,6 +149,15 @@ impl Collection {
                     visit(k, v)
                 })
             }
+            Access::Union(plans) => {
+                let mut keys = Vec::new();
+                for p in plans {
+                    keys.extend(self.plan_keys(r, st, p, stats)?);
+                }
+                keys.sort_unstable();
+                keys.dedup();
+                fetch_all(&keys, stats, visit)
+            }
             Access::Index(scan) => {
                 let idx_space = st.space.ok_or(Error::Closed("index space"))?;
                 match scan.ordered {
@@ -160,6 +169,36 @@ impl Collection {
                 }
             }
         }
+    }
+
+    /// The primary keys a branch of a union plan gives (unsorted).
+    fn plan_keys(
+        &self,
+        r: &dyn Read,
+        st: &IndexState,
+        access: &Access,
+        stats: &mut Stats,
+    ) -> Result<Vec<Vec<u8>>> {
+        Ok(match access {
+            Access::Keys(keys) => keys.clone(),
+            Access::KeyRange(kr) => {
+                let (lo, hi) = kr.bounds();
+                let mut keys = Vec::new();
+                r.scan(self.space, lo, hi, false, &mut |k, _| {
+                    stats.keys_examined += 1;
+                    keys.push(k.to_vec());
+                    Ok(true)
+                })?;
+                keys
+            }
+            Access::Index(scan) => {
+                let idx_space = st.space.ok_or(Error::Closed("index space"))?;
+                self.index_keys(r, idx_space, scan, stats)?
+            }
+            Access::Scan | Access::Union(_) => {
+                return Err(Error::Storage("a union branch must use keys".into()))
+            }
+        })
     }
 
     /// The primary keys of the entries in the scan's ranges, sorted, each

@@ -253,6 +253,20 @@ pub(super) fn explain_dict<'py>(
             d.set_item("index", py.None())?;
             d.set_item("keys", keys.len())?;
         }
+        Access::Union(plans) => {
+            d.set_item("access", "union")?;
+            d.set_item("index", py.None())?;
+            let branches = PyList::empty(py);
+            for p in plans {
+                branches.append(match p {
+                    Access::Index(scan) => scan.def.spec.name.clone(),
+                    Access::KeyRange(_) => "key_range".to_string(),
+                    Access::Keys(_) => "primary_key".to_string(),
+                    Access::Scan | Access::Union(_) => "scan".to_string(),
+                })?;
+            }
+            d.set_item("branches", branches)?;
+        }
         Access::KeyRange(kr) => {
             d.set_item("access", "key_range")?;
             d.set_item("index", py.None())?;
