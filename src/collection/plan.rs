@@ -193,8 +193,14 @@ impl<'f> Preds<'f> {
 /// The atom of a condition's operand, and whether it is approximate.
 fn atom(v: &Value<'_>) -> Option<(Vec<u8>, bool)> {
     let mut buf = Vec::new();
-    encode_atom(v, &mut buf).map(|approximate| (buf, approximate))
+    let approximate = encode_atom(v, &mut buf)?;
+    // No entry can hold a value this long: such a condition scans.
+    (buf.len() <= MAX_ATOM).then_some((buf, approximate))
 }
+
+/// Longest operand atom a plan bounds with (room left for the index id, the
+/// other fields and the primary key within the engine's key limit).
+const MAX_ATOM: usize = 32 * 1024;
 
 /// The atoms an equality-like condition matches, if it is one, and
 /// whether any is approximate (then it matches more than the condition).

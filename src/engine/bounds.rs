@@ -1,6 +1,29 @@
 //! Helpers on key-range bounds over encoded keys.
 
+use super::store::MAX_KEY_SIZE;
+use crate::error::{Error, Result};
 use std::ops::Bound;
+
+/// Whether a key could be stored (no longer than the engine's limit): a
+/// longer one is absent, and must not reach the engine, which panics on it.
+pub fn storable(key: &[u8]) -> bool {
+    key.len() <= MAX_KEY_SIZE
+}
+
+/// Refuses range bounds longer than any key.
+pub fn check_bounds(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> Result<()> {
+    for b in [lo, hi] {
+        if let Bound::Included(k) | Bound::Excluded(k) = b {
+            if !storable(k) {
+                return Err(Error::InvalidArgument(format!(
+                    "a range bound of {} bytes is longer than the largest key ({MAX_KEY_SIZE})",
+                    k.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Whether the bounds admit no key at all.
 pub fn empty_range(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {

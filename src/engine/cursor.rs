@@ -160,6 +160,7 @@ impl Cursor {
         spec: RangeSpec,
     ) -> Result<Arc<Cursor>> {
         store.with(|open| open.space(space).map(|_| ()))?;
+        super::bounds::check_bounds(&spec.lo, &spec.hi)?;
         let source = match source {
             Source::Snapshot(s) => Resolved::Snapshot(s),
             Source::Tx(tx) => {
@@ -250,6 +251,13 @@ impl Cursor {
     /// `inclusive`; reverse: last key <= / <), never outside the bounds it
     /// was opened with.
     pub fn seek(&self, key: Vec<u8>, inclusive: bool) -> Result<()> {
+        if !super::bounds::storable(&key) {
+            return Err(Error::InvalidArgument(format!(
+                "cannot seek to a key of {} bytes (the largest key is {})",
+                key.len(),
+                super::store::MAX_KEY_SIZE
+            )));
+        }
         let _open = self.store.read()?;
         let mut guard = self.state.lock();
         let st = guard.as_mut().ok_or(Error::Closed("cursor"))?;

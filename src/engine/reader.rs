@@ -3,7 +3,7 @@
 //! point in time). Both implement [`Read`], so query planning and execution
 //! are written once for queries and for read-modify-write updates.
 
-use super::bounds::empty_range;
+use super::bounds::{check_bounds, empty_range, storable};
 use super::store::{BatchOp, Open, SpaceId, Store};
 use crate::error::Result;
 use fjall::{Keyspace, Readable, Slice};
@@ -52,6 +52,7 @@ impl<'a> View<'a> {
         lo: Bound<Vec<u8>>,
         hi: Bound<Vec<u8>>,
     ) -> Result<impl Iterator<Item = Result<(Slice, Slice)>> + '_> {
+        check_bounds(&lo, &hi)?;
         let ks = self.ks(space)?;
         let iter = if empty_range(&lo, &hi) {
             let probe = vec![0u8];
@@ -65,6 +66,9 @@ impl<'a> View<'a> {
 
 impl Read for View<'_> {
     fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        if !storable(key) {
+            return Ok(None);
+        }
         self.ks(space)?.get(key).map_err(|e| self.store.fj(e))
     }
 
@@ -76,6 +80,7 @@ impl Read for View<'_> {
         reverse: bool,
         visit: &mut Visit<'_>,
     ) -> Result<()> {
+        check_bounds(&lo, &hi)?;
         if empty_range(&lo, &hi) {
             return Ok(());
         }
@@ -99,6 +104,9 @@ impl<'a> SnapshotView<'a> {
 
 impl Read for SnapshotView<'_> {
     fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        if !storable(key) {
+            return Ok(None);
+        }
         let ks = &self.open.space(space)?.ks;
         self.snap.get(ks, key).map_err(|e| self.store.fj(e))
     }
@@ -111,6 +119,7 @@ impl Read for SnapshotView<'_> {
         reverse: bool,
         visit: &mut Visit<'_>,
     ) -> Result<()> {
+        check_bounds(&lo, &hi)?;
         if empty_range(&lo, &hi) {
             return Ok(());
         }
@@ -235,6 +244,7 @@ impl Read for Pending<'_> {
         reverse: bool,
         visit: &mut Visit<'_>,
     ) -> Result<()> {
+        check_bounds(&lo, &hi)?;
         if empty_range(&lo, &hi) {
             return Ok(());
         }

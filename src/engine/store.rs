@@ -577,11 +577,17 @@ impl Store {
 
     /// Value of `key` in `space`.
     pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        if !super::bounds::storable(key) {
+            return Ok(None);
+        }
         self.with(|open| open.space(space)?.ks.get(key).map_err(|e| self.fj(e)))
     }
 
     /// Whether `key` is in `space`.
     pub fn contains(&self, space: SpaceId, key: &[u8]) -> Result<bool> {
+        if !super::bounds::storable(key) {
+            return Ok(false);
+        }
         self.with(|open| {
             open.space(space)?
                 .ks
@@ -596,7 +602,12 @@ impl Store {
             let ks = &open.space(space)?.ks;
             let snap = open.db.snapshot();
             keys.iter()
-                .map(|k| snap.get(ks, k).map_err(|e| self.fj(e)))
+                .map(|k| {
+                    if !super::bounds::storable(k) {
+                        return Ok(None);
+                    }
+                    snap.get(ks, k).map_err(|e| self.fj(e))
+                })
                 .collect()
         })
     }
@@ -788,6 +799,7 @@ impl Store {
         lo: Bound<Vec<u8>>,
         hi: Bound<Vec<u8>>,
     ) -> Result<usize> {
+        super::bounds::check_bounds(&lo, &hi)?;
         if super::bounds::empty_range(&lo, &hi) {
             return Ok(0);
         }
@@ -811,6 +823,7 @@ impl Store {
 
     /// Exact number of keys in `space` within the bounds (scans keys only).
     pub fn count(&self, space: SpaceId, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Result<usize> {
+        super::bounds::check_bounds(&lo, &hi)?;
         self.with(|open| {
             let ks = &open.space(space)?.ks;
             if super::bounds::empty_range(&lo, &hi) {

@@ -117,6 +117,9 @@ impl Transaction {
         if let Some(local) = st.writes.get(&space).and_then(|w| w.get(key)) {
             return Ok(local.as_deref().map(Slice::from));
         }
+        if !super::bounds::storable(key) {
+            return Ok(None);
+        }
         st.reads.add_point(space, key);
         st.snap.get(ks, key).map_err(|e| self.store.fj(e))
     }
@@ -178,6 +181,7 @@ impl Transaction {
         lo: Bound<Vec<u8>>,
         hi: Bound<Vec<u8>>,
     ) -> Result<(fjall::Snapshot, LocalRange)> {
+        super::bounds::check_bounds(&lo, &hi)?;
         self.with_state(space, |st, _| {
             let local = match st.writes.get(&space) {
                 Some(w) if !super::bounds::empty_range(&lo, &hi) => w
@@ -338,6 +342,9 @@ impl SnapshotHandle {
 
     /// Value of `key` as of the snapshot.
     pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Slice>> {
+        if !super::bounds::storable(key) {
+            return Ok(None);
+        }
         self.store.with(|open| {
             let ks = &open.space(space)?.ks;
             let guard = self.snap.lock();
