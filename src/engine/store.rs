@@ -29,6 +29,8 @@ use std::sync::Arc;
 
 /// Largest accepted key, in encoded bytes (fjall's own limit is 65,536).
 pub const MAX_KEY_SIZE: usize = 65_535;
+/// Tables a space may keep at a clean close before it is compacted.
+const MAX_TABLES_AT_CLOSE: usize = 24;
 /// Largest accepted value, in encoded bytes.
 pub const MAX_VALUE_SIZE: usize = 256 * 1024 * 1024;
 
@@ -363,6 +365,12 @@ impl Store {
                 .keyspace(&name, KeyspaceCreateOptions::default)
                 .map_err(|e| self.fj(e))?;
             flush_memtable(&ks).map_err(|e| self.fj(e))?;
+            // Each session's flush adds a table, and compaction only runs
+            // after writes: a store opened and closed often would pile up
+            // tables (and slow every read) without this.
+            if ks.table_count() > MAX_TABLES_AT_CLOSE {
+                ks.major_compact().map_err(|e| self.fj(e))?;
+            }
             manifest.spaces.insert(name, Self::edges(&ks, &self.path)?);
         }
         open.db

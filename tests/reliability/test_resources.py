@@ -202,13 +202,6 @@ print(sum(len(f) for r, _, f in os.walk(path) if r.endswith("tables")))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect: every open/write/close cycle leaves one more table file that is "
-    "never compacted (300 one-key sessions: 300 tables in the space's directory, still 300 "
-    "after 5 s open; 300 point reads take ~19 ms instead of ~0.4 ms until compact()), so "
-    "open, close and reads of a store reopened often slow down without bound",
-)
 def test_store_files_stay_bounded_over_open_close_cycles(tmp_path: Path) -> None:
     cycles = 60
     res = run_python(TABLES, str(tmp_path / "db"), str(cycles), timeout=600)
