@@ -249,12 +249,17 @@ impl IndexDef {
                 self.spec.name
             )));
         }
-        let mut out: Vec<Vec<u8>> = vec![Vec::new()];
-        for atoms in &per_field {
+        // A field with no atom (an empty list, a dict) still gives the
+        // document an entry, under a tag no condition bound reaches: a
+        // compound index must find it through its other fields.
+        for atoms in &mut per_field {
             if atoms.is_empty() {
                 shape.partial = true;
-                return Ok((Vec::new(), shape));
+                atoms.push(vec![NO_ATOM]);
             }
+        }
+        let mut out: Vec<Vec<u8>> = vec![Vec::new()];
+        for atoms in &per_field {
             if out.len() * atoms.len() > MAX_ENTRIES_PER_DOCUMENT {
                 return Err(Error::InvalidArgument(format!(
                     "a document gives index {:?} more than {MAX_ENTRIES_PER_DOCUMENT} \
@@ -281,6 +286,8 @@ impl IndexDef {
 
 /// The atom of `None` (and of a missing field).
 pub const NULL_ATOM: u8 = 0x05;
+/// The stand-in atom of a field holding no atom (after every type tag).
+pub const NO_ATOM: u8 = 0xF0;
 
 fn push_atom(v: &Value<'_>, atoms: &mut Vec<Vec<u8>>, shape: &mut Shape) {
     let mut buf = Vec::new();
@@ -472,7 +479,17 @@ mod tests {
         let d = doc(vec![("a", doc(vec![("x", Value::Int(1))]))]);
         assert!(spec(&["a"], true, false).entries(&d).is_err());
         let d = doc(vec![("a", Value::Array(vec![]))]);
-        assert!(spec(&["a"], true, false).entries(&d).unwrap().0.is_empty());
+        assert_eq!(
+            spec(&["a"], true, false).entries(&d).unwrap().0,
+            vec![vec![NO_ATOM]]
+        );
+        // A compound index still lists a document whose second field has
+        // no atom.
+        let d = doc(vec![("a", Value::Int(1)), ("b", Value::Array(vec![]))]);
+        assert_eq!(
+            spec(&["a", "b"], false, false).entries(&d).unwrap().0.len(),
+            1
+        );
         let d = doc(vec![
             ("a", Value::Array(vec![Value::Int(1), Value::Int(2)])),
             ("b", Value::Array(vec![Value::Int(3), Value::Int(4)])),

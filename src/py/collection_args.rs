@@ -137,9 +137,10 @@ pub(super) fn decode_all<'py>(
     } else {
         None
     };
+    let mut keys = msgpack::KeyCache::default();
     let result = raw
         .iter()
-        .try_for_each(|v| out.append(msgpack::read(py, v)?));
+        .try_for_each(|v| out.append(msgpack::read_cached(py, v, &mut keys)?));
     if let Some(gc) = gc {
         gc.call_method0("enable")?;
     }

@@ -302,35 +302,58 @@ fn write_dict(buf: &mut Vec<u8>, d: &Bound<'_, PyDict>, depth: usize, mode: Mode
     Ok(())
 }
 
-/// Most dict keys kept per thread: documents repeat a few field names, and
-/// a cached key is a reference count, not a new string to decode and hash.
-const KEY_CACHE_SIZE: usize = 1024;
-
-thread_local! {
-    static KEYS: std::cell::RefCell<std::collections::HashMap<Box<[u8]>, Py<PyString>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+/// Dict keys already built while decoding a batch of documents: documents
+/// repeat a few field names, and a cached key is a reference count, not a
+/// new string to decode and hash. Lives for one batch, with the GIL held.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::collections::HashMap<Box<[u8]>, Py<PyString>>,
 }
 
-/// The dict key `raw` (a short UTF-8 string), from the cache when seen.
-fn key_string<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    KEYS.with(|cell| {
-        let mut cache = cell.borrow_mut();
-        if let Some(k) = cache.get(raw) {
+/// Most keys one cache holds.
+const KEY_CACHE_SIZE: usize = 1024;
+
+impl KeyCache {
+    /// The dict key `raw` (a short UTF-8 string), from the cache when seen.
+    fn key<'py>(&mut self, py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(k) = self.keys.get(raw) {
             return Ok(k.bind(py).clone().into_any());
         }
         let s = std::str::from_utf8(raw).map_err(|_| bad("invalid UTF-8"))?;
         let k = PyString::new(py, s);
-        if cache.len() >= KEY_CACHE_SIZE {
-            cache.clear();
+        if self.keys.len() < KEY_CACHE_SIZE {
+            self.keys.insert(raw.into(), k.clone().unbind());
         }
-        cache.insert(raw.into(), k.clone().unbind());
         Ok(k.into_any())
-    })
+    }
+}
+
+/// Reads MessagePack bytes back into Python objects, sharing `cache`'s dict
+/// keys (use one cache for a batch of documents).
+pub fn read_cached<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    cache: &mut KeyCache,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut r = Reader {
+        data,
+        pos: 0,
+        keys: Some(cache),
+    };
+    let v = r.value(py, 0)?;
+    if r.pos != data.len() {
+        return Err(bad("trailing bytes"));
+    }
+    Ok(v)
 }
 
 /// Reads MessagePack bytes back into Python objects.
 pub fn read<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader {
+        data,
+        pos: 0,
+        keys: None,
+    };
     let v = r.value(py, 0)?;
     if r.pos != data.len() {
         return Err(bad("trailing bytes"));
@@ -342,12 +365,13 @@ fn bad(what: &str) -> PyErr {
     Error::Decode(format!("malformed msgpack value: {what}")).into()
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'c> {
     data: &'a [u8],
     pos: usize,
+    keys: Option<&'c mut KeyCache>,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn take(&mut self, n: usize) -> PyResult<&'a [u8]> {
         let end = self
             .pos
@@ -468,6 +492,10 @@ impl<'a> Reader<'a> {
 
     fn str<'py>(&mut self, py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyAny>> {
         let raw = self.take(n)?;
+        self.str_of(py, raw)
+    }
+
+    fn str_of<'py>(&self, py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
         let s = std::str::from_utf8(raw).map_err(|_| bad("invalid UTF-8"))?;
         Ok(PyString::new(py, s).into_any())
     }
@@ -494,13 +522,21 @@ impl<'a> Reader<'a> {
         }
         let dict = PyDict::new(py);
         for _ in 0..n {
-            let k = match self.data.get(self.pos) {
-                Some(&m) if (0xa0..=0xbf).contains(&m) => {
+            let short_str = self
+                .data
+                .get(self.pos)
+                .filter(|m| (0xa0..=0xbf).contains(*m) && self.keys.is_some())
+                .copied();
+            let k = match short_str {
+                Some(m) => {
                     self.pos += 1;
                     let raw = self.take(usize::from(m & 0x1f))?;
-                    key_string(py, raw)?
+                    match self.keys.as_deref_mut() {
+                        Some(cache) => cache.key(py, raw)?,
+                        None => self.str_of(py, raw)?,
+                    }
                 }
-                _ => self.value(py, depth + 1)?,
+                None => self.value(py, depth + 1)?,
             };
             let v = self.value(py, depth + 1)?;
             dict.set_item(k, v)?;
