@@ -441,17 +441,7 @@ fn key_range(
         None => (prefix.clone(), successor(&prefix)),
     };
     // In key order; reversed for a descending sort on the next key fields.
-    let reverse = sort.and_then(|s| {
-        let rest = &key_fields[eq_fields..];
-        let fits = !s.0.is_empty()
-            && s.0.len() <= rest.len()
-            && s.0
-                .iter()
-                .zip(rest)
-                .all(|((p, _), f)| p.len() == 1 && p[0] == *f)
-            && s.0.iter().all(|(_, d)| *d == s.0[0].1);
-        fits.then_some(s.0[0].1)
-    });
+    let reverse = sort.and_then(|s| key_sort_direction(&key_fields[eq_fields..], s));
     let score = 2 * eq_fields + usize::from(has_range) + 1;
     Some((
         KeyRange {
@@ -468,15 +458,20 @@ fn key_range(
 
 /// Whether a key-range plan gives the sort order.
 pub fn key_range_ordered(kr: &KeyRange, key_fields: &[String], sort: Option<&Sort>) -> bool {
-    let Some(s) = sort else { return true };
-    let rest = &key_fields[kr.eq_fields..];
-    !s.0.is_empty()
+    sort.is_none_or(|s| key_sort_direction(&key_fields[kr.eq_fields..], s) == Some(kr.reverse))
+}
+
+/// Whether `sort` is on the leading fields of `rest` (key fields after the
+/// equality ones), all in one direction: then `Some(descending)`.
+fn key_sort_direction(rest: &[String], s: &Sort) -> Option<bool> {
+    let fits = !s.0.is_empty()
         && s.0.len() <= rest.len()
         && s.0
             .iter()
             .zip(rest)
             .all(|((p, _), f)| p.len() == 1 && p[0] == *f)
-        && s.0.iter().all(|(_, d)| *d == kr.reverse)
+        && s.0.iter().all(|(_, d)| *d == s.0[0].1);
+    fits.then_some(s.0[0].1)
 }
 
 /// Chooses how to read. `pinned`: the primary keys the filter pins, if any.

@@ -4,12 +4,13 @@
 use super::events::{Action, Change};
 use super::maintain::IndexWriter;
 use super::plan::Access;
-use super::{describe_key, doc, Collection, Ctx, Find, Stats, Value, MAX_DOCUMENT_SIZE};
+use super::{describe_key, doc, Collection, Ctx, Find, Stats, Ttl, Value, MAX_DOCUMENT_SIZE};
 use crate::engine::{BatchOp, Read, SpaceId};
 use crate::error::{Error, Result};
 use crate::query::filter::{Cmp, Op, Path};
 use crate::query::update::{self, Update};
 use crate::query::{self, Filter};
+use fjall::Slice;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -51,6 +52,27 @@ impl Changes<'_> {
             value: new,
         });
         Ok(())
+    }
+
+    /// The live document under `key` (read through `r`), and whether an
+    /// expired one was there: that one is recorded as expired (its index
+    /// entries go, an event is made) but not deleted, as the caller writes
+    /// the key next (or deletes it).
+    pub fn live(
+        &mut self,
+        r: &dyn Read,
+        key: &[u8],
+        ttl: Option<&Ttl>,
+    ) -> Result<(Option<Slice>, bool)> {
+        let old = r.get(self.space, key)?;
+        if let (Some(o), Some(t)) = (&old, ttl) {
+            if t.expired(o)? {
+                self.write(Action::Expire, key, Some(o), None)?;
+                self.ops.pop();
+                return Ok((None, true));
+            }
+        }
+        Ok((old, false))
     }
 
     /// Documents written so far.
@@ -189,7 +211,6 @@ impl Collection {
                 Some(i) => Err(duplicate(&docs[i].0)),
             };
         }
-        let space = self.space;
         let ttl = self.ttl(ctx);
         self.write(
             ctx,
@@ -199,18 +220,8 @@ impl Collection {
                     if !seen.insert(k.as_slice()) {
                         return Err(duplicate(k));
                     }
-                    if let Some(old) = r.get(space, k)? {
-                        if !ttl
-                            .as_ref()
-                            .is_some_and(|t| t.expired(&old).unwrap_or(false))
-                        {
-                            return Err(duplicate(k));
-                        }
-                        ch.write(Action::Expire, k, Some(&old), None)?;
-                        // The index entries of the expired document go with it.
-                        ch.ops.pop();
-                        ch.write(Action::Insert, k, None, Some(v.clone()))?;
-                        continue;
+                    if ch.live(r, k, ttl.as_ref())?.0.is_some() {
+                        return Err(duplicate(k));
                     }
                     ch.write(Action::Insert, k, None, Some(v.clone()))?;
                 }
@@ -241,22 +252,14 @@ impl Collection {
         self.write(
             ctx,
             Box::new(move |r, ch| {
-                let mut old = r.get(space, key)?;
-                if let (Some(o), Some(t)) = (&old, &ttl) {
-                    if t.expired(o)? {
-                        ch.write(Action::Expire, key, Some(o), None)?;
-                        // Written again below (or deleted): one write per key.
-                        ch.ops.pop();
-                        old = None;
-                        if doc.is_none() || only_existing {
-                            ch.ops.push(BatchOp {
-                                space,
-                                key: key.to_vec(),
-                                value: None,
-                            });
-                            return Ok(false);
-                        }
-                    }
+                let (old, expired) = ch.live(r, key, ttl.as_ref())?;
+                if expired && (doc.is_none() || only_existing) {
+                    ch.ops.push(BatchOp {
+                        space,
+                        key: key.to_vec(),
+                        value: None,
+                    });
+                    return Ok(false);
                 }
                 let Some(o) = &old else {
                     if only_existing || doc.is_none() {
@@ -294,7 +297,6 @@ impl Collection {
                 .collect();
             return self.store.write_batch(&ops);
         }
-        let space = self.space;
         let ttl = self.ttl(ctx);
         self.write(
             ctx,
@@ -302,14 +304,7 @@ impl Collection {
                 let last: std::collections::BTreeMap<&Vec<u8>, &Vec<u8>> =
                     docs.iter().map(|(k, v)| (k, v)).collect();
                 for (k, v) in last {
-                    let mut old = r.get(space, k)?;
-                    if let (Some(o), Some(t)) = (&old, &ttl) {
-                        if t.expired(o)? {
-                            ch.write(Action::Expire, k, Some(o), None)?;
-                            ch.ops.pop();
-                            old = None;
-                        }
-                    }
+                    let (old, _) = ch.live(r, k, ttl.as_ref())?;
                     let action = if old.is_some() {
                         Action::Replace
                     } else {

@@ -23,6 +23,9 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::ops::Bound as B;
 use std::sync::Arc;
 
+/// A bulk write of encoded `(key, document)` pairs (`insert_many`, `put_many`).
+type ManyWrite = fn(&Collection, Ctx<'_>, &[(Vec<u8>, Vec<u8>)]) -> crate::error::Result<()>;
+
 /// A collection of documents (see `shoal.Collection`).
 #[pyclass(frozen, subclass, name = "Collection", module = "shoal._core")]
 pub struct PyCollection {
@@ -137,6 +140,29 @@ impl PyCollection {
         let coll = &self.coll;
         let ctx = self.ctx();
         self.delivered(py, py.detach(|| coll.delete_where(ctx, sel, multi))?)
+    }
+
+    /// Encodes `docs`, writes them in one call of `write`, and returns their
+    /// keys.
+    fn write_many<'py>(
+        &self,
+        py: Python<'py>,
+        docs: &Bound<'py, PyAny>,
+        write: ManyWrite,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut items = Vec::new();
+        for d in docs.try_iter()? {
+            items.push(self.encode(py, &d?)?);
+        }
+        let coll = &self.coll;
+        let ctx = self.ctx();
+        py.detach(|| write(coll, ctx, &items))?;
+        self.delivered(py, ())?;
+        let keys = PyList::empty(py);
+        for (k, _) in &items {
+            keys.append(self.decode_key(py, k)?)?;
+        }
+        Ok(keys)
     }
 
     /// After a write on its own: hands its changes to their listeners (in
@@ -300,19 +326,7 @@ impl PyCollection {
         py: Python<'py>,
         docs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut items = Vec::new();
-        for d in docs.try_iter()? {
-            items.push(self.encode(py, &d?)?);
-        }
-        let coll = &self.coll;
-        let ctx = self.ctx();
-        py.detach(|| coll.insert_many(ctx, &items))?;
-        self.delivered(py, ())?;
-        let keys = PyList::empty(py);
-        for (k, _) in &items {
-            keys.append(self.decode_key(py, k)?)?;
-        }
-        Ok(keys)
+        self.write_many(py, docs, Collection::insert_many)
     }
 
     /// Inserts or replaces documents in one atomic commit (a later document
@@ -322,19 +336,7 @@ impl PyCollection {
         py: Python<'py>,
         docs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut items = Vec::new();
-        for d in docs.try_iter()? {
-            items.push(self.encode(py, &d?)?);
-        }
-        let coll = &self.coll;
-        let ctx = self.ctx();
-        py.detach(|| coll.put_many(ctx, &items))?;
-        self.delivered(py, ())?;
-        let keys = PyList::empty(py);
-        for (k, _) in &items {
-            keys.append(self.decode_key(py, k)?)?;
-        }
-        Ok(keys)
+        self.write_many(py, docs, Collection::put_many)
     }
 
     /// Inserts or replaces a document; returns its key.
