@@ -15,8 +15,13 @@ pub enum Error {
 
     /// Another process (or another open handle in this process) holds the
     /// directory lock.
-    #[error("store at {0} is locked by another process (or is already open in this one)")]
-    Locked(PathBuf),
+    #[error("store at {} is locked by {holder}", path.display())]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+        /// Who holds the lock ("process 1234", "this process", ...).
+        holder: String,
+    },
 
     /// An optimistic transaction lost a conflict with a concurrent commit.
     #[error("transaction conflict: a key this transaction read was changed by a concurrent commit; retry the transaction")]
@@ -74,11 +79,19 @@ fn out_of_space(e: &std::io::Error) -> bool {
 }
 
 impl Error {
+    /// The store at `path` is locked; names the holder when it is known.
+    pub fn locked(path: &std::path::Path) -> Self {
+        Error::Locked {
+            path: path.to_path_buf(),
+            holder: crate::engine::owner::describe(path),
+        }
+    }
+
     /// Maps a fjall error, naming the store `path` when the data is damaged.
     pub fn from_fjall(err: fjall::Error, path: &std::path::Path) -> Self {
         use fjall::Error as F;
         match err {
-            F::Locked => Error::Locked(path.to_path_buf()),
+            F::Locked => Error::locked(path),
             F::Io(e) => Error::Io(e),
             // Out of space or over a size limit is not damage: the data on
             // disk is intact, and the operation can be retried.

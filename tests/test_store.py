@@ -139,7 +139,7 @@ def test_reopen_with_other_durability(db_path: Path) -> None:
 def test_second_open_in_same_process_is_locked(db_path: Path) -> None:
     with shoal.open(db_path) as store:
         store.kv("t")["a"] = 1
-        with pytest.raises(shoal.LockedError):
+        with pytest.raises(shoal.LockedError, match="already open here"):
             shoal.open(db_path)
         # The failed open left the first store untouched.
         assert store.kv("t")["a"] == 1
@@ -156,8 +156,8 @@ _OPEN_IN_CHILD = textwrap.dedent(
     t0 = time.monotonic()
     try:
         s = shoal.open(sys.argv[1])
-    except shoal.LockedError:
-        print("LOCKED", time.monotonic() - t0)
+    except shoal.LockedError as exc:
+        print("LOCKED", time.monotonic() - t0, exc)
     else:
         print("OPENED", s.kv("t").get("a"))
         s.close()
@@ -179,6 +179,8 @@ def test_second_process_is_locked_out(db_path: Path) -> None:
         print(f"second process got: {proc.stdout.strip()!r} after {elapsed:.3f}s (incl. startup)")
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.startswith("LOCKED"), proc.stdout + proc.stderr
+        # The error names the process holding the lock.
+        assert proc.stdout.rstrip().endswith(f"is locked by process {os.getpid()}"), proc.stdout
         assert store.kv("t")["a"] == 1
     # After close, another process can open it and sees the data.
     proc = subprocess.run(

@@ -367,6 +367,6 @@ def open(  # noqa: A001 - mirrors the builtin on purpose: shoal.open(path)
     commits share one), ``"flush"`` (default: handed to the OS, survives a
     killed process) or ``"memory"`` (nothing is durable until :meth:`Store.sync`
     or :meth:`Store.close`). A directory open elsewhere raises
-    :class:`LockedError` at once.
+    :class:`LockedError` at once, naming the process that holds it.
     """
     return Store(path, durability=durability, cache_size=cache_size)

@@ -10,6 +10,7 @@ pub mod durability;
 pub mod manifest;
 pub mod names;
 pub mod occ;
+pub mod owner;
 pub mod reader;
 pub mod resources;
 pub mod store;

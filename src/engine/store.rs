@@ -15,6 +15,7 @@ use super::durability::{Durability, GroupCommit};
 use super::manifest::{Edges, Manifest};
 use super::names;
 use super::occ::{Occ, WriteSet};
+use super::owner;
 use super::reader::{SnapshotView, View};
 use super::resources::{Registry, Resource};
 use crate::error::{Error, Result};
@@ -237,7 +238,7 @@ impl Store {
             .truncate(false)
             .open(&lock_path)?;
         if lock.try_lock().is_err() {
-            return Err(Error::Locked(path.to_path_buf()));
+            return Err(Error::locked(path));
         }
         for j in journals {
             std::fs::remove_file(j)?;
@@ -297,6 +298,7 @@ impl Store {
         }
         if !temporary {
             Self::check_manifest(&db, path)?;
+            owner::record(path);
         }
         Ok(Open {
             db,

@@ -72,7 +72,7 @@ fn second_open_is_locked() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_at(dir.path(), Durability::Flush);
     let err = Store::open(Some(dir.path()), Options::default()).unwrap_err();
-    assert!(matches!(err, Error::Locked(_)), "{err:?}");
+    assert!(matches!(err, Error::Locked { .. }), "{err:?}");
     store.close().unwrap();
     open_at(dir.path(), Durability::Flush).close().unwrap();
 }

@@ -118,7 +118,7 @@ impl From<Error> for PyErr {
         let msg = err.to_string();
         match err {
             Error::Closed(_) | Error::NotFound(_) => ClosedError::new_err(msg),
-            Error::Locked(_) => LockedError::new_err(msg),
+            Error::Locked { .. } => LockedError::new_err(msg),
             Error::Conflict => ConflictError::new_err(msg),
             Error::Corruption { .. } | Error::Decode(_) => CorruptionError::new_err(msg),
             Error::InvalidArgument(_) => raise(invalid_argument_type, msg),
