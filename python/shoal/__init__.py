@@ -28,6 +28,7 @@ from collections.abc import Callable, ItemsView, KeysView, Mapping, MutableMappi
 from typing import Any, Iterator, NamedTuple, overload
 
 from . import _core
+from ._aliases import install_aliases
 from ._core import (
     MAX_KEY_SIZE,
     MAX_VALUE_SIZE,
@@ -77,6 +78,7 @@ __all__ = [
     "UpdateResult",
     "decode_key",
     "encode_key",
+    "install_aliases",
     "open",
 ]
 

@@ -16,7 +16,7 @@ from typing import Sequence
 import shoal
 
 #: Subcommand modules, in the order ``shoal --help`` lists them.
-SUBCOMMANDS = ("demo", "verify")
+SUBCOMMANDS = ("demo", "run", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:
