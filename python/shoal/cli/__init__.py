@@ -16,7 +16,7 @@ from typing import Sequence
 import shoal
 
 #: Subcommand modules, in the order ``shoal --help`` lists them.
-SUBCOMMANDS = ("demo", "run", "verify")
+SUBCOMMANDS = ("demo", "run", "stats", "verify", "compact", "backup")
 
 
 def build_parser() -> argparse.ArgumentParser:
