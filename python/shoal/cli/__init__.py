@@ -16,7 +16,9 @@ from typing import Sequence
 import shoal
 
 #: Subcommand modules, in the order ``shoal --help`` lists them.
-SUBCOMMANDS = ("demo", "run", "stats", "verify", "compact", "backup", "dump", "load", "import_", "export")
+SUBCOMMANDS = (
+    "demo", "run", "stats", "verify", "compact", "backup", "dump", "load",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
