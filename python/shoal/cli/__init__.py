@@ -18,6 +18,7 @@ import shoal
 #: Subcommand modules, in the order ``shoal --help`` lists them.
 SUBCOMMANDS = (
     "demo", "run", "stats", "verify", "compact", "backup", "dump", "load",
+    "import_", "export",
 )
 
 
