@@ -130,6 +130,7 @@ def build(path: Path, data: dict[str, Any]) -> None:
         pairs.put_many({**doc, "a": a, "b": b} for a, b, doc in data["by_pair"])
         if data["index"]:
             ids.create_index("x")
+            ids.set_ttl(data["ttl"])  # again: see test_a_ttl_field_survives_create_index
             pairs.create_index([("b", -1), ("a", 1)], sparse=True, name="by_b")
             if len({model_key(a) for a, _, _ in data["by_pair"]}) == len(data["by_pair"]):
                 pairs.create_index("a", unique=True)
@@ -184,9 +185,10 @@ def sample(tmp_path: Path) -> Path:
     path = tmp_path / "db"
     with shoal.open(path) as s:
         s.kv("users").update({"ada": {"born": 1815}, ("t", 1): [1.0, b"\x00"]})
-        c = s.collection("people", ttl="until")
+        c = s.collection("people")
         c.insert_many({"_id": i, "city": "ab"[i % 2]} for i in range(50))
         c.create_index("city")
+        c.set_ttl("until")  # after the index: see test_a_ttl_field_survives_create_index
     return path
 
 
@@ -202,6 +204,31 @@ def test_dump_to_stdout_load_from_stdin(sample: Path, tmp_path: Path) -> None:
     assert exact(contents(tmp_path / "copy"), contents(sample))
     with shoal.open(tmp_path / "copy") as s:
         assert s.collection("people").explain({"city": "a"})["index"] == "city_1"
+        assert s.collection("people").ttl == "until"
+
+
+# Engine defects, one cause: the TTL field is stored in the index space under a
+# key inside index 0's entries (indexes.rs TTL_KEY), so creating index 0 clears
+# it and verify() takes it for a stray entry. load sets the TTL field last (it is
+# kept; verify complains).
+_TTL_IN_INDEX_SPACE = "engine: the TTL record lies in index 0's key range"
+
+
+@pytest.mark.xfail(strict=True, reason=_TTL_IN_INDEX_SPACE)
+def test_a_ttl_field_survives_create_index(tmp_path: Path) -> None:
+    with shoal.open(tmp_path / "db") as s:
+        s.collection("c", ttl="expires").create_index("a")
+    with shoal.open(tmp_path / "db") as s:
+        assert s.collection("c").ttl == "expires"
+
+
+@pytest.mark.xfail(strict=True, reason=_TTL_IN_INDEX_SPACE)
+def test_verify_accepts_a_ttl_field_beside_an_index(tmp_path: Path) -> None:
+    with shoal.open(tmp_path / "db") as s:
+        c = s.collection("c")
+        c.create_index("a")
+        c.set_ttl("expires")
+        assert s.verify()["problems"] == []
 
 
 def test_load_refuses_existing_sections_unless_replace(sample: Path, tmp_path: Path) -> None:

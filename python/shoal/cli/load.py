@@ -46,6 +46,7 @@ class _Loader:
         self.allow_pickle = allow_pickle
         self.target: shoal.KV | shoal.Collection | None = None
         self.indexes: list[dict[str, Any]] = []
+        self.ttl: str | None = None
         self.pending: list[Any] = []
         self.sections = self.records = 0
 
@@ -74,9 +75,9 @@ class _Loader:
         else:
             name = section["collection"]
             self._free("collection", name)
-            self.target = self.store.collection(name, key=tuple(section["key"]),
-                                                ttl=section.get("ttl"))
+            self.target = self.store.collection(name, key=tuple(section["key"]))
             self.indexes = section.get("indexes", [])
+            self.ttl = section.get("ttl")
 
     def add(self, record: list[Any]) -> None:
         """Queue one record of the current section."""
@@ -107,13 +108,17 @@ class _Loader:
         self.pending = []
 
     def finish(self) -> None:
-        """End the current section: its last batch, then its indexes."""
+        """End the current section: its last batch, then its indexes and TTL field."""
         self.flush()
         if isinstance(self.target, shoal.Collection):
             for ix in self.indexes:
                 self.target.create_index([(f, d) for f, d in ix["fields"]], name=ix["name"],
                                          unique=ix["unique"], sparse=ix["sparse"])
-        self.target, self.indexes = None, []
+            # The TTL field last: a collection's first create_index() forgets a
+            # TTL field set before it (engine defect, see test_cli_dump.py).
+            if self.ttl is not None:
+                self.target.set_ttl(self.ttl)
+        self.target, self.indexes, self.ttl = None, [], None
 
 
 def _as_tuple(value: list[Any]) -> tuple[Any, ...]:

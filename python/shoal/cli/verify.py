@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-import shoal
-
-from ._common import say
+from ._common import open_store, say
 
 
 def verify(path: str) -> int:
     """Check a store: read every block, check every index; print the report."""
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"no store at {path}")
-    with shoal.open(path) as store:
+    with open_store(path) as store:
         report = store.verify()
     for kind, name, items in report["spaces"]:
         say(f"{kind or 'catalog'}\t{name}\t{items} items")
