@@ -15,8 +15,8 @@ summarised in an HTML comment at the top of README.md):
   expected from it (``...`` matches any text, runs of whitespace compare
   equal).
 - ``<!-- file: NAME -->`` before a block: the block is written to NAME in
-  the section's directory instead of being run; a later block of the same
-  section must use it.
+  the section's directory instead of being run (any fence language); a
+  later block of the same section must use it.
 - ``<!-- not-run(ID): REASON -->`` before a block: the block cannot run in a
   test (it installs software, or takes minutes); test_readme.py checks it
   another way, with the check registered under ID.
