@@ -68,3 +68,17 @@ def assert_all_raise(exc: type[BaseException], calls: dict[str, Callable[[], obj
         else:
             failures.append(f"{name}: returned {result!r:.80}")
     assert not failures, f"expected {exc.__name__} from every call:\n" + "\n".join(failures)
+
+
+def damage_largest_table(store_path: os.PathLike[str] | str) -> None:
+    """Flips 16 bytes in the middle of a closed store's largest table file.
+
+    Reading the space that owns it then raises ``CorruptionError`` part way.
+    """
+    from pathlib import Path
+
+    tables = [p for p in Path(store_path).glob("keyspaces/*/tables/*") if p.is_file()]
+    largest = max(tables, key=lambda p: p.stat().st_size)
+    with open(largest, "r+b") as f:
+        f.seek(largest.stat().st_size // 2)
+        f.write(b"\xff" * 16)

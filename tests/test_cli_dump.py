@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import shoal
-from _util import model_key
+from _util import damage_largest_table, model_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shoal.cli import _dumpformat as fmt
@@ -310,11 +310,7 @@ def damaged_store(path: Path) -> dict[str, Any]:
         c.insert_many({"_id": i, "v": i % 7} for i in range(200))
         c.create_index("v")
         s.compact()
-    tables = [p for p in path.glob("keyspaces/*/tables/*") if p.is_file()]
-    largest = max(tables, key=lambda p: p.stat().st_size)
-    with open(largest, "r+b") as f:
-        f.seek(largest.stat().st_size // 2)
-        f.write(b"\xff" * 16)
+    damage_largest_table(path)
     return big
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import shoal
+from _util import damage_largest_table
 
 TIMEOUT = 120
 COMMANDS = ["demo", "run", "stats", "verify", "compact", "backup", "dump", "load"]
@@ -134,11 +135,7 @@ def test_backup_of_a_damaged_store_fails_and_leaves_no_copy(store_path: Path,
                                                             tmp_path: Path) -> None:
     with shoal.open(store_path) as s:
         s.compact()
-    tables = [p for p in store_path.glob("keyspaces/*/tables/*") if p.is_file()]
-    largest = max(tables, key=lambda p: p.stat().st_size)
-    with open(largest, "r+b") as f:
-        f.seek(largest.stat().st_size // 2)
-        f.write(b"\xff" * 16)
+    damage_largest_table(store_path)
     line = one_error_line(cli("backup", str(store_path), str(tmp_path / "copy")), "backup")
     assert "corrupted" in line and "dump --salvage" in line
     assert not (tmp_path / "copy").exists()
