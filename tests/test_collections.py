@@ -324,6 +324,27 @@ def test_insert_many_duplicate_is_a_duplicate_key_error(coll: Any) -> None:
     assert ids(list(coll)) == [1]
 
 
+@pytest.mark.parametrize("indexed", [False, True], ids=["plain", "indexed"])
+def test_insert_many_large_batches_find_every_existing_key(store: Any, indexed: bool) -> None:
+    # Batches of 8 or more first probe their key range once; a stored key
+    # anywhere in that range (colliding or not) must fall back to checking
+    # each key, and a batch past every stored key must still be checked for
+    # duplicates within itself.
+    coll = store.collection("big")
+    if indexed:
+        coll.create_index("v")
+    coll.insert_many({"_id": i, "v": i} for i in range(0, 100, 10))
+    with pytest.raises(shoal.DuplicateKeyError, match="50"):
+        coll.insert_many({"_id": i, "v": i} for i in range(45, 55))
+    assert coll.insert_many({"_id": i, "v": i} for i in range(41, 50)) == list(range(41, 50))
+    with pytest.raises(shoal.DuplicateKeyError, match="105"):
+        coll.insert_many({"_id": i, "v": i} for i in [*range(100, 110), 105])
+    assert coll.insert_many({"_id": i, "v": i} for i in range(100, 110)) == list(range(100, 110))
+    assert ids(list(coll)) == [*range(0, 41, 10), *range(41, 50), *range(50, 100, 10),
+                               *range(100, 110)]
+    assert coll.count({"v": {"$gte": 41, "$lt": 50}}) == 9
+
+
 def test_insert_many_with_generated_ids_is_atomic(coll: Any) -> None:
     with pytest.raises(TypeError):
         coll.insert_many([{"v": 1}, {"v": 2}, {"v": {3}}])

@@ -222,3 +222,19 @@ def test_ttl_is_stored_with_the_collection(tmp_path: Any, clock: Any) -> None:
         assert [d["_id"] for d in c.find()] == [2]
         with pytest.raises(shoal.InvalidArgumentError):
             c.set_ttl("bad..path")
+
+
+def test_a_large_insert_many_replaces_expired_documents(store: Any, clock: Any) -> None:
+    # A batch of 8 or more probes its key range once; an expired document in
+    # that range must still be removed (with its index entry) and counted.
+    c = store.collection("t", ttl="exp")
+    c.create_index("g")
+    c.insert({"_id": 5, "exp": clock[0] + 1, "g": "old"})
+    clock[0] += 2
+    got: list[ChangeEvent] = []
+    c.watch(got.append)
+    c.insert_many({"_id": i, "g": "new"} for i in range(10))
+    assert [(e.action, e.key) for e in got if e.action == "expire"] == [("expire", 5)]
+    assert c.count({"g": "old"}) == 0 and c.count({"g": "new"}) == 10
+    c.set_ttl(None)
+    assert len(c) == 10 and c.get(5) == {"_id": 5, "g": "new"}

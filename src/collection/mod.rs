@@ -412,12 +412,7 @@ impl Collection {
 
     /// Checks an encoded document and returns `(key, document)`.
     pub fn prepare(&self, encoded: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
-        if encoded.len() > MAX_DOCUMENT_SIZE {
-            return Err(Error::InvalidArgument(format!(
-                "document is {} bytes encoded; the limit is {MAX_DOCUMENT_SIZE}",
-                encoded.len()
-            )));
-        }
+        check_document_size(&encoded)?;
         let value = doc::parse(&encoded)?;
         if !matches!(value, Value::Map(_)) {
             return Err(Error::Type("a document must be a dict".into()));
@@ -425,6 +420,24 @@ impl Collection {
         let key = self.key_of(&value)?;
         Ok((key, encoded))
     }
+
+    /// [`prepare`](Self::prepare) for a caller that encoded the document
+    /// itself (so it is a well-formed map) and its primary `key` from the
+    /// same values; only the size limit is left to check.
+    pub fn prepare_keyed(&self, key: Vec<u8>, encoded: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
+        check_document_size(&encoded)?;
+        Ok((key, encoded))
+    }
+}
+
+fn check_document_size(encoded: &[u8]) -> Result<()> {
+    if encoded.len() > MAX_DOCUMENT_SIZE {
+        return Err(Error::InvalidArgument(format!(
+            "document is {} bytes encoded; the limit is {MAX_DOCUMENT_SIZE}",
+            encoded.len()
+        )));
+    }
+    Ok(())
 }
 
 fn is_key_scalar(v: &Value<'_>) -> bool {

@@ -12,6 +12,7 @@ use crate::query::update::{self, Update};
 use crate::query::{self, Filter};
 use fjall::Slice;
 use std::collections::HashSet;
+use std::ops::Bound;
 use std::sync::Arc;
 
 /// The document writes of one call, with what they do to the indexes and
@@ -212,15 +213,19 @@ impl Collection {
             };
         }
         let ttl = self.ttl(ctx);
+        let space = self.space;
         self.write(
             ctx,
             Box::new(move |r, ch| {
                 let mut seen = HashSet::with_capacity(docs.len());
+                // One range probe instead of a read per document when the
+                // batch lands where nothing is stored (a bulk load).
+                let fresh = docs.len() >= 8 && nothing_between(r, space, docs)?;
                 for (k, v) in docs {
                     if !seen.insert(k.as_slice()) {
                         return Err(duplicate(k));
                     }
-                    if ch.live(r, k, ttl.as_ref())?.0.is_some() {
+                    if !fresh && ch.live(r, k, ttl.as_ref())?.0.is_some() {
                         return Err(duplicate(k));
                     }
                     ch.write(Action::Insert, k, None, Some(v.clone()))?;
@@ -490,4 +495,25 @@ impl Collection {
             }),
         )
     }
+}
+
+/// Whether `space` holds nothing between the smallest and the largest key
+/// of `docs` (so none of them, live or expired, exists).
+fn nothing_between(r: &dyn Read, space: SpaceId, docs: &[(Vec<u8>, Vec<u8>)]) -> Result<bool> {
+    let keys = || docs.iter().map(|(k, _)| k);
+    let (Some(lo), Some(hi)) = (keys().min(), keys().max()) else {
+        return Ok(true);
+    };
+    let mut empty = true;
+    r.scan(
+        space,
+        Bound::Included(lo.clone()),
+        Bound::Included(hi.clone()),
+        false,
+        &mut |_, _| {
+            empty = false;
+            Ok(false)
+        },
+    )?;
+    Ok(empty)
 }

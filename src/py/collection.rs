@@ -197,11 +197,6 @@ impl PyCollection {
         let Ok(d) = doc.cast::<PyDict>() else {
             return Err(PyTypeError::new_err("a document must be a dict"));
         };
-        for field in &self.coll.key_fields {
-            if let Some(v) = d.get_item(field)? {
-                check_key_value(field, &v)?;
-            }
-        }
         let mut buf = Vec::with_capacity(128);
         if self.coll.key_fields.len() == 1
             && self.coll.key_fields[0] == "_id"
@@ -211,10 +206,38 @@ impl PyCollection {
             copy.set_item("_id", new_object_id())?;
             copy.update(d.as_mapping())?;
             msgpack::write_with(&mut buf, copy.as_any(), DOCUMENT)?;
-        } else {
-            msgpack::write_with(&mut buf, doc, DOCUMENT)?;
+            return Ok(self.coll.prepare(buf)?);
         }
-        Ok(self.coll.prepare(buf)?)
+        msgpack::write_with(&mut buf, doc, DOCUMENT)?;
+        match self.key_from_dict(d)? {
+            Some(key) => Ok(self.coll.prepare_keyed(key, buf)?),
+            // A key field is missing: the slow path names it.
+            None => Ok(self.coll.prepare(buf)?),
+        }
+    }
+
+    /// The primary key of document `d`, encoded straight from its Python
+    /// values (the same bytes `Collection::key_of` derives from the encoded
+    /// document, without decoding it again); `None` if a key field is
+    /// missing.
+    fn key_from_dict(&self, d: &Bound<'_, PyDict>) -> PyResult<Option<Vec<u8>>> {
+        let fields = &self.coll.key_fields;
+        let mut key = Vec::with_capacity(32);
+        let mut w = crate::codec::key::KeyWriter::new(&mut key);
+        if fields.len() > 1 {
+            w.begin_tuple();
+        }
+        for field in fields.iter() {
+            let Some(v) = d.get_item(field)? else {
+                return Ok(None);
+            };
+            check_key_value(field, &v)?;
+            super::convert::key::write_any_part(&mut w, &v)?;
+        }
+        if fields.len() > 1 {
+            w.end_tuple();
+        }
+        Ok(Some(key))
     }
 
     fn key_arg(&self, key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {

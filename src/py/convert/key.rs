@@ -181,6 +181,13 @@ fn write_int(w: &mut KeyWriter<'_>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
+/// Appends `obj` to a key being written with the `"any"` codec: the bytes
+/// a document's primary-key field gets, computed from the Python value
+/// instead of from the encoded document.
+pub fn write_any_part(w: &mut KeyWriter<'_>, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    write_any(w, obj, 0)
+}
+
 fn write_any(w: &mut KeyWriter<'_>, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
     if obj.is_exact_instance_of::<PyString>() {
         // SAFETY-free: the cast cannot fail after the exact check.
