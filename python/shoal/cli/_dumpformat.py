@@ -54,6 +54,7 @@ from typing import Any
 FORMAT = "shoal-dump"
 VERSION = 1
 _SAFE_INT = 2**53
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def encode(value: Any) -> Any:
@@ -135,8 +136,7 @@ def decode(data: Any, allow_pickle: bool = False) -> Any:
 
 def line(obj: Any) -> bytes:
     """One line of the dump: ``obj`` (already encoded) as compact JSON in UTF-8, newline."""
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.encode("utf-8") + b"\n"
+    return (_JSON.encode(obj) + "\n").encode("utf-8")
 
 
 def parse(raw: bytes, number: int) -> Any:

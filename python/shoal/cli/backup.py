@@ -17,7 +17,8 @@ def backup(path: str, dest: str, check: bool = True) -> int:
         raise FileExistsError(f"{dest} exists and is not an empty directory; "
                               f"a backup goes to a new or empty one")
     created = not os.path.exists(dest)
-    with open_store(path) as store:
+    store = open_store(path)
+    with store:
         try:
             store.backup(dest)
         except BaseException as exc:
@@ -56,7 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``backup``."""
     p = sub.add_parser(
         "backup", help="copy a store consistently to a new directory and check the copy",
-        description=backup.__doc__ + " The copy is one point in time of the store (written "
+        description=f"{backup.__doc__} The copy is one point in time of the store (written "
         "through the engine, not a file copy of a live directory). DEST must not exist or be "
         "an empty directory. Exit status 1 if the copy does not verify.")
     p.add_argument("path", help="store directory")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -97,11 +98,11 @@ def _write_dump(store: shoal.Store, out: IO[bytes], salvage: bool, allow_pickle:
         kv = open_kv(store, name, allow_pickle=allow_pickle)
         sections.append(("kv", {"kv": name, "key_codec": kv.key_codec,
                                 "value_codec": kv.value_codec},
-                         lambda kv=kv: _kv_records(kv, salvage)))
+                         functools.partial(_kv_records, kv, salvage)))
     for name in store.collections():
         coll = store.collection(name)
         sections.append(("collection", _collection_section(coll),
-                         lambda coll=coll: _doc_records(coll, salvage)))
+                         functools.partial(_doc_records, coll, salvage)))
     out.write(fmt.line(fmt.header(shoal.__version__)))
     errors = []
     records = 0
@@ -124,9 +125,16 @@ def _write_dump(store: shoal.Store, out: IO[bytes], salvage: bool, allow_pickle:
     return errors
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def dump(path: str, output: str = "-", salvage: bool = False, allow_pickle: bool = False) -> int:
     """Dump the store at ``path`` to ``output`` (``-``: stdout); exit status 2 if salvaged."""
-    with open_store(path) as store:
+    store = open_store(path)
+    with store:
         if output == "-":
             errors = _write_dump(store, sys.stdout.buffer, salvage, allow_pickle)
             sys.stdout.buffer.flush()
@@ -135,6 +143,7 @@ def dump(path: str, output: str = "-", salvage: bool = False, allow_pickle: bool
             target = os.path.abspath(output)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".shoal-dump-")
             try:
+                os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it (mkstemp: 0600)
                 with os.fdopen(fd, "wb") as out:
                     errors = _write_dump(store, out, salvage, allow_pickle)
                 os.replace(tmp, target)

@@ -192,7 +192,8 @@ def load(path: str, source: str = "-", replace: bool = False, allow_pickle: bool
             not os.path.exists(os.path.join(path, "version")):
         raise FileExistsError(f"{path} is a directory holding other files, not a shoal store")
     try:
-        with shoal.open(path) as store:
+        store = shoal.open(path)
+        with store:
             end = _load_from(src, store, replace, allow_pickle, total)
     finally:
         if src is not sys.stdin.buffer:

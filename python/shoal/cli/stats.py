@@ -13,7 +13,8 @@ from ._common import disk_use, human, open_kv, open_store, say
 
 def gather(path: str) -> dict[str, Any]:
     """Every figure ``stats`` shows, as a JSON-ready dict."""
-    with open_store(path) as store:
+    store = open_store(path)
+    with store:
         kvs = {name: open_kv(store, name, allow_pickle=True)  # counting decodes no value
                for name in store.spaces()}
         colls = {name: store.collection(name) for name in store.collections()}
@@ -87,7 +88,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``stats``."""
     p = sub.add_parser(
         "stats", help="spaces, collections, counts, indexes, disk and memory use of a store",
-        description=stats.__doc__ + " Item counts are exact (every key is read); "
+        description=f"{stats.__doc__} Item counts are exact (every key is read); "
         "'tables' is what the space's on-disk tables take (recent writes may still be in the "
         "journal); memory figures are the engine's caches and write buffers.")
     p.add_argument("path", help="store directory")

@@ -9,7 +9,8 @@ from ._common import open_store, say
 
 def verify(path: str) -> int:
     """Check a store: read every block, check every index; print the report."""
-    with open_store(path) as store:
+    store = open_store(path)
+    with store:
         report = store.verify()
     for kind, name, items in report["spaces"]:
         say(f"{kind or 'catalog'}\t{name}\t{items} items")
