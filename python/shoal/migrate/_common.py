@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -89,3 +91,22 @@ def translated(*errors: type[BaseException]) -> Iterator[None]:
         yield
     except errors as exc:
         raise MigrationError(str(exc) or type(exc).__name__) from exc
+
+
+@contextmanager
+def undone_on_error(*paths: str | os.PathLike[str]) -> Iterator[None]:
+    """Remove those of ``paths`` that the block created, if it raises.
+
+    A failed import into a new target then leaves nothing behind (a failed
+    ``--append`` keeps the batches already committed: they are whole records).
+    """
+    new = [os.fspath(p) for p in paths if not os.path.lexists(p)]
+    try:
+        yield
+    except BaseException:
+        for p in new:
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p, ignore_errors=True)
+            elif os.path.lexists(p):
+                os.unlink(p)
+        raise

@@ -19,6 +19,7 @@ is refused unless ``append`` (then an item whose key exists replaces it).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from pathlib import Path
@@ -36,6 +37,7 @@ from ._common import (
     refuse_existing,
     refuse_pickle,
     translated,
+    undone_on_error,
 )
 
 
@@ -113,13 +115,16 @@ def import_dynafile(
     pk, sk = key_attributes(src, pk_attribute, sk_attribute)
     report = Report(os.fspath(path))
     name = Path(path).name or os.fspath(path)
-    with translated(dynafile.DynafileError):
+    source_items = items(src, pk, sk)
+    # A wrong key attribute shows on the first item: check it before creating the target.
+    first = next(source_items)
+    with undone_on_error(path), translated(dynafile.DynafileError):
         with dynafile.Dynafile(path, pk, sk, ttl_attribute) as table:
             existing = sum(1 for _ in table.scan())
             refuse_existing("dynafile table", os.fspath(path), existing, append)
             report.add(name, 0)
             put = dynafile.ActionType.PUT
-            for chunk in batched(items(src, pk, sk)):
+            for chunk in batched(itertools.chain([first], source_items)):
                 table.execute_batch([dynafile.Action(put, item) for item in chunk])
                 report.add(name, len(chunk))
                 advance(len(chunk))

@@ -47,7 +47,8 @@ def _number(value: Any) -> dict[str, str]:
     number = decimal.Decimal(text)
     if not number.is_finite():
         raise MigrationError(f"{value} is not a DynamoDB number")
-    if len(number.normalize().as_tuple().digits) > _MAX_DIGITS:
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(digits) > _MAX_DIGITS:  # (leading and trailing zeros are not significant)
         raise MigrationError(f"{value} has more than {_MAX_DIGITS} significant digits")
     return {"N": text}
 

@@ -23,7 +23,15 @@ from typing import Any
 import shoal
 from shoal import sofart
 
-from ._common import Advance, MigrationError, Report, batched, no_progress, refuse_existing
+from ._common import (
+    Advance,
+    MigrationError,
+    Report,
+    batched,
+    no_progress,
+    refuse_existing,
+    undone_on_error,
+)
 
 SERIALIZERS = ("json", "msgpack", "pickle")
 
@@ -79,21 +87,35 @@ def import_sofart(
         if target_serializer not in SERIALIZERS:
             raise MigrationError(f"serializer must be one of {', '.join(SERIALIZERS)}")
         report = Report(os.fspath(path))
-        dst = _open_target(path, target_serializer, allow_pickle)
-        try:
-            names = src.collection_names()
-            present = set(dst.collection_names())
-            for name in names:
-                if name in present:
-                    refuse_existing("collection", name, dst[name].count_documents({}), append)
-            for name in names:
-                report.add(name, 0)
-                _copy(src[name], dst, name, append, report, advance)
-        finally:
-            dst.close()  # writes the file
+        with undone_on_error(path, os.fspath(path) + ".shoal"):
+            _fill(src, path, target_serializer, allow_pickle, append, report, advance)
         return report
     finally:
         src.close()
+
+
+def _fill(
+    src: Any,
+    path: str | os.PathLike[str],
+    serializer: str,
+    allow_pickle: bool,
+    append: bool,
+    report: Report,
+    advance: Advance,
+) -> None:
+    """Copy the collections of the open source database ``src`` into the database ``path``."""
+    dst = _open_target(path, serializer, allow_pickle)
+    try:
+        names = src.collection_names()
+        present = set(dst.collection_names())
+        for name in names:
+            if name in present:
+                refuse_existing("collection", name, dst[name].count_documents({}), append)
+        for name in names:
+            report.add(name, 0)
+            _copy(src[name], dst, name, append, report, advance)
+    finally:
+        dst.close()  # writes the file
 
 
 def _open_target(path: str | os.PathLike[str], serializer: str, allow_pickle: bool) -> Any:
@@ -103,9 +125,7 @@ def _open_target(path: str | os.PathLike[str], serializer: str, allow_pickle: bo
         raise MigrationError(f"cannot open the target {os.fspath(path)!r}: {exc}") from None
 
 
-def _copy(
-        src: Any, dst: Any, name: str, append: bool, report: Report, advance: Advance
-) -> None:
+def _copy(src: Any, dst: Any, name: str, append: bool, report: Report, advance: Advance) -> None:
     coll = dst[name]
     dst.create_collection(name)
     for chunk in batched(src.find()):

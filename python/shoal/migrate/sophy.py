@@ -44,6 +44,7 @@ from ._common import (
     refuse_existing,
     refuse_pickle,
     translated,
+    undone_on_error,
 )
 
 _FIELDS_RECORD = 4  # id of the scheme record listing the fields
@@ -209,7 +210,7 @@ def import_sophy(
         except original.SophiaError as exc:
             raise MigrationError(f"sophy cannot open {env!r}: {exc}") from None
         try:
-            with translated(face.SophiaError):
+            with undone_on_error(path), translated(face.SophiaError):
                 _copy(src_dbs, schemes, fields, path, append, report, advance)
         finally:
             src.close()

@@ -29,6 +29,7 @@ from ._common import (
     no_progress,
     refuse_existing,
     refuse_pickle,
+    undone_on_error,
 )
 
 VALUE_CODECS = ("msgpack", "pickle")
@@ -114,7 +115,7 @@ def import_sqlitedict(
         if not allow_pickle:
             raise refuse_pickle(f"{os.fspath(source)!r} (a sqlitedict file)")
         report = Report(os.fspath(path))
-        with shoal.open(path) as store:
+        with undone_on_error(path), shoal.open(path) as store:
             present = set(store.spaces())
             for name in names:
                 if name in present:

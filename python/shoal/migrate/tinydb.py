@@ -17,7 +17,15 @@ from typing import Any
 
 import shoal
 
-from ._common import Advance, MigrationError, Report, batched, no_progress, refuse_existing
+from ._common import (
+    Advance,
+    MigrationError,
+    Report,
+    batched,
+    no_progress,
+    refuse_existing,
+    undone_on_error,
+)
 
 DEFAULT_TABLE = "_default"
 
@@ -79,7 +87,7 @@ def import_tinydb(
     """
     data = read(source)
     report = Report(os.fspath(path))
-    with shoal.open(path) as store:
+    with undone_on_error(path), shoal.open(path) as store:
         present = set(store.collections())
         for table in data:
             name = collection_name(table)
