@@ -106,7 +106,10 @@ def _write_dump(store: shoal.Store, out: IO[bytes], salvage: bool, allow_pickle:
     out.write(fmt.line(fmt.header(shoal.__version__)))
     errors = []
     records = 0
-    with Progress("dump: records") as progress:
+    # The engine's estimate (every space is open now): enough for a progress bar.
+    estimate = sum(s["approximate_items"] for s in store.stats()["spaces"]
+                   if s["kind"] in ("kv", "doc"))
+    with Progress("dump: records", estimate or None) as progress:
         for kind, section, read in sections:
             out.write(fmt.line(section))
             try:

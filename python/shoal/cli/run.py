@@ -35,8 +35,10 @@ def run(script: str, argv: list[str]) -> int:
         raise FileNotFoundError(f"can't open file {script!r}: no such file")
     install_aliases()
     sys.argv = [script, *argv]
-    if os.path.isfile(script):  # as `python script.py` does (run_path does dirs and zips)
-        sys.path[0:0] = [os.path.dirname(os.path.abspath(script))]
+    if os.path.isfile(script):
+        # As `python script.py`: its directory replaces the runner's entry (the
+        # working directory under -m); run_path itself does directories and zips.
+        sys.path[0] = os.path.dirname(os.path.abspath(script))
     try:
         runpy.run_path(script, run_name="__main__")
     except SystemExit:
