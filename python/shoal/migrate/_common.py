@@ -36,8 +36,9 @@ def refuse_pickle(what: str) -> MigrationError:
     )
 
 
-def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
-    """``items`` in lists of ``size`` (the last one shorter)."""
+def batched(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (default :data:`BATCH`; the last one shorter)."""
+    size = size or BATCH
     # A generator: some cursors (sophy's) restart when iter() is called again.
     it = (item for item in items)
     while True:
@@ -110,3 +111,43 @@ def undone_on_error(*paths: str | os.PathLike[str]) -> Iterator[None]:
             elif os.path.lexists(p):
                 os.unlink(p)
         raise
+
+
+def write_lines(
+    target: str | os.PathLike[str],
+    records: Iterable[T],
+    dumps: Callable[[T], str],
+    where: Callable[[T], str],
+    *,
+    overwrite: bool,
+    advance: Advance,
+) -> int:
+    """Write ``dumps(record)`` lines to the file ``target``; the number of records.
+
+    The file appears complete or not at all (written beside it, then renamed).
+    A record ``dumps`` refuses fails with :class:`MigrationError` prefixed by
+    ``where(record)``. An existing ``target`` is refused unless ``overwrite``.
+    """
+    path = os.fspath(target)
+    if os.path.exists(path) and not overwrite:
+        raise MigrationError(f"{path} exists; pass --overwrite to replace it")
+    tmp = path + ".part"
+    n = 0
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            for chunk in batched(records):
+                lines = []
+                for record in chunk:
+                    try:
+                        lines.append(dumps(record))
+                    except MigrationError as exc:
+                        raise MigrationError(f"{where(record)}: {exc}") from None
+                out.write("\n".join(lines) + "\n")
+                n += len(chunk)
+                advance(len(chunk))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return n

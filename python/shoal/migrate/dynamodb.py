@@ -28,11 +28,11 @@ import math
 import os
 import uuid
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import Any, Callable
 
 from shoal import dynafile
 
-from ._common import Advance, MigrationError, Report, batched, no_progress, translated
+from ._common import Advance, MigrationError, Report, no_progress, translated, write_lines
 
 _MAX_DIGITS = 38
 
@@ -100,32 +100,22 @@ def dumps(item: dict[str, Any]) -> str:
     )
 
 
-def write(
-    items: Iterable[dict[str, Any]], out: IO[str], keys: tuple[str, str], advance: Advance
-) -> int:
-    """Write ``items`` (key attributes ``keys``) to ``out`` as DynamoDB JSON lines.
+def _checked(keys: tuple[str, str]) -> Callable[[dict[str, Any]], str]:
+    """:func:`dumps`, refusing items whose key attributes DynamoDB cannot hold."""
 
-    Returns the number written.
-    """
-    n = 0
-    for chunk in batched(items):
-        lines = []
-        for item in chunk:
-            try:
-                for attr in keys:
-                    if not isinstance(item.get(attr), (str, bytes, int, float, decimal.Decimal)):
-                        raise MigrationError(
-                            f"key attribute {attr!r} is {item.get(attr)!r}: DynamoDB keys "
-                            "are strings, numbers or bytes"
-                        )
-                lines.append(dumps(item))
-            except MigrationError as exc:
-                where = ", ".join(f"{a}={item.get(a)!r}" for a in keys)
-                raise MigrationError(f"item {where}: {exc}") from None
-        out.write("\n".join(lines) + "\n")
-        n += len(chunk)
-        advance(len(chunk))
-    return n
+    def dumps_item(item: dict[str, Any]) -> str:
+        for attr in keys:
+            value = item.get(attr)
+            if isinstance(value, bool) or not isinstance(
+                value, (str, bytes, int, float, decimal.Decimal)
+            ):
+                raise MigrationError(
+                    f"key attribute {attr!r} is {value!r}: DynamoDB keys are strings, "
+                    "numbers or bytes"
+                )
+        return dumps(item)
+
+    return dumps_item
 
 
 def tables(path: Path) -> list[Path]:
@@ -155,21 +145,16 @@ def export_dynamodb(
     out_dir.mkdir(parents=True, exist_ok=True)
     report = Report(os.fspath(out_dir))
     for table_dir in found:
-        target = out_dir / f"{table_dir.name}.json"
-        if target.exists() and not overwrite:
-            raise MigrationError(f"{target} exists; pass --overwrite to replace it")
-        tmp = target.with_name(target.name + ".part")
-        try:
-            with translated(dynafile.DynafileError), dynafile.Dynafile(table_dir) as table:
-                pk, sk = table.pk_attribute, table.sk_attribute
-                with open(tmp, "w", encoding="utf-8") as out:
-                    report.add(table_dir.name, write(table.scan(), out, (pk, sk), advance))
-            os.replace(tmp, target)  # a failed export leaves no half-written file
-        except BaseException:
-            if tmp.exists():
-                tmp.unlink()
-            raise
-        report.notes.append(
-            f"{table_dir.name}: key schema {pk} (HASH), {sk} (RANGE)"
-        )
+        with translated(dynafile.DynafileError), dynafile.Dynafile(table_dir) as table:
+            keys = (table.pk_attribute, table.sk_attribute)
+            n = write_lines(
+                out_dir / f"{table_dir.name}.json",
+                table.scan(),
+                _checked(keys),
+                lambda item, keys=keys: "item " + ", ".join(f"{a}={item.get(a)!r}" for a in keys),
+                overwrite=overwrite,
+                advance=advance,
+            )
+        report.add(table_dir.name, n)
+        report.notes.append(f"{table_dir.name}: key schema {keys[0]} (HASH), {keys[1]} (RANGE)")
     return report

@@ -38,11 +38,11 @@ import json
 import math
 import os
 import uuid
-from typing import IO, Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import shoal
 
-from ._common import Advance, MigrationError, Report, batched, no_progress
+from ._common import Advance, MigrationError, Report, no_progress, write_lines
 
 _INT32 = 2**31
 _INT64 = 2**63
@@ -100,27 +100,16 @@ def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(encode(doc), ensure_ascii=False, separators=(",", ":"))
 
 
-def write(docs: Iterable[dict[str, Any]], out: IO[str], name: str, advance: Advance) -> int:
-    """Write ``docs`` to ``out`` as Extended JSON lines; the number written."""
-    n = 0
-    for chunk in batched(docs):
-        lines = []
-        for doc in chunk:
-            try:
-                lines.append(dumps(doc))
-            except MigrationError as exc:
-                where = f"collection {name!r}, _id {doc.get('_id')!r}"
-                raise MigrationError(f"{where}: {exc}") from None
-        out.write("\n".join(lines) + "\n")
-        n += len(chunk)
-        advance(len(chunk))
-    return n
-
-
 def _store_collections(path: str, names: list[str] | None) -> Iterator[tuple[str, Any]]:
     if not os.path.isdir(os.path.join(path, "")) or not os.listdir(path):
         raise MigrationError(f"{path!r} is not a shoal store")
     with shoal.open(path) as store:
+        if "sofart.meta" in store.spaces():
+            # Its collections hold hidden fields; the face gives the documents.
+            raise MigrationError(
+                f"{path!r} is the store of a shoal.sofart database: export the database "
+                f"file ({path.rstrip(os.sep).removesuffix('.shoal')!r}) instead"
+            )
         present = store.collections()
         for name in names or present:
             if name not in present:
@@ -166,16 +155,13 @@ def export_mongo(
     os.makedirs(out_dir, exist_ok=True)
     report = Report(out_dir)
     for name, docs in sources:
-        target = os.path.join(out_dir, f"{name}.json")
-        if os.path.exists(target) and not overwrite:
-            raise MigrationError(f"{target} exists; pass --overwrite to replace it")
-        tmp = target + ".part"
-        try:
-            with open(tmp, "w", encoding="utf-8") as out:
-                report.add(name, write(docs, out, name, advance))
-            os.replace(tmp, target)  # a failed export leaves no half-written file
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        n = write_lines(
+            os.path.join(out_dir, f"{name}.json"),
+            docs,
+            dumps,
+            lambda doc, name=name: f"collection {name!r}, _id {doc.get('_id')!r}",
+            overwrite=overwrite,
+            advance=advance,
+        )
+        report.add(name, n)
     return report
