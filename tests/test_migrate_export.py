@@ -314,6 +314,25 @@ def test_sql_export_keeps_ids_revisions_and_timestamps(
         assert dst.get_many(list(dst)) == expected
 
 
+def test_sql_export_to_postgresql_moves_the_id_sequence(tmp_path: Path) -> None:
+    pytest.importorskip("sqlalchemy")
+    import _pg_server
+    from shoal.datastore import Datastore
+    from shoal.migrate import export_sql
+
+    try:
+        url = _pg_server.server().new_database()
+    except _pg_server.Unavailable as e:
+        pytest.skip(f"PostgreSQL tests NOT RUN: {e}")
+    with Datastore(str(tmp_path / "native")) as store:
+        store.put_many({f"k{i}": {"i": i} for i in range(5)})
+        expected = store.get_many(list(store))
+    assert export_sql(tmp_path / "native", url).counts == {"store": 5}
+    with Datastore(url) as dst:
+        assert dst.get_many(list(dst)) == expected
+        assert dst.put("new", {"i": 9})["id"] == 6  # not a clash with a copied id
+
+
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage: shoal export" in ok("export", "--help")  # end to end once
     for kind in ("mongo", "dynamodb", "sql"):
