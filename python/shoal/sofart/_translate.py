@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .exceptions import QueryError
 from .operators import OPERATORS, check_mod, computequery, condition_matches, isadvancedquery
 
 SEQ = "\x00s"
@@ -90,12 +91,22 @@ def _kind(x: Any) -> str:
     return "other"
 
 
-def _listify(x: Any) -> Any:
-    """``x`` with tuples turned into lists (stored documents hold lists)."""
+_MAX_DEPTH = 100
+"""Deepest query value: stored values nest at most 100 levels (the engine's limit)."""
+
+
+def _listify(x: Any, depth: int = 0) -> Any:
+    """``x`` with tuples turned into lists (stored documents hold lists).
+
+    A value nested deeper than any stored one raises :class:`QueryError`
+    (instead of a ``RecursionError`` from a query nested thousands deep).
+    """
+    if depth > _MAX_DEPTH and isinstance(x, (list, tuple, dict)):
+        raise QueryError(f"query values may nest at most {_MAX_DEPTH} levels")
     if isinstance(x, (list, tuple)):
-        return [_listify(i) for i in x]
+        return [_listify(i, depth + 1) for i in x]
     if type(x) is dict:
-        return {k: _listify(v) for k, v in x.items()}
+        return {k: _listify(v, depth + 1) for k, v in x.items()}
     return x
 
 
