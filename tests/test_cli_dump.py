@@ -207,14 +207,8 @@ def test_dump_to_stdout_load_from_stdin(sample: Path, tmp_path: Path) -> None:
         assert s.collection("people").ttl == "until"
 
 
-# Engine defects, one cause: the TTL field is stored in the index space under a
-# key inside index 0's entries (indexes.rs TTL_KEY), so creating index 0 clears
-# it and verify() takes it for a stray entry. load sets the TTL field last (it is
-# kept; verify complains).
-_TTL_IN_INDEX_SPACE = "engine: the TTL record lies in index 0's key range"
-
-
-@pytest.mark.xfail(strict=True, reason=_TTL_IN_INDEX_SPACE)
+# Regression: the TTL field used to be stored inside index 1's key range, so
+# creating or dropping that index lost it and verify() took it for a stray entry.
 def test_a_ttl_field_survives_create_index(tmp_path: Path) -> None:
     with shoal.open(tmp_path / "db") as s:
         s.collection("c", ttl="expires").create_index("a")
@@ -222,7 +216,6 @@ def test_a_ttl_field_survives_create_index(tmp_path: Path) -> None:
         assert s.collection("c").ttl == "expires"
 
 
-@pytest.mark.xfail(strict=True, reason=_TTL_IN_INDEX_SPACE)
 def test_verify_accepts_a_ttl_field_beside_an_index(tmp_path: Path) -> None:
     with shoal.open(tmp_path / "db") as s:
         c = s.collection("c")

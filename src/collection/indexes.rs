@@ -14,6 +14,7 @@ use crate::codec::doc;
 use crate::engine::catalog::SpaceConfig;
 use crate::engine::{BatchOp, Read, SpaceId, Store, View};
 use crate::error::{Error, Result};
+use fjall::Slice;
 use parking_lot::RwLock;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,13 @@ use std::sync::Arc;
 /// Space kind of index spaces in the catalog.
 pub const KIND: &str = "idx";
 /// Key of the time-to-live setting in the index space.
-const TTL_KEY: &[u8] = b"\x00\x01ttl";
+/// Where the time-to-live field is stored: id 0x7FFF, past every index id
+/// (1..=MAX_INDEXES) and below every counter id, so no index's entries,
+/// back-fill or drop ever touch it.
+const TTL_KEY: &[u8] = b"\x7f\xffttl";
+/// Where it was stored before: inside index 1's key range, so creating or
+/// dropping that index lost it. Moved to [`TTL_KEY`] when a collection opens.
+const OLD_TTL_KEY: &[u8] = b"\x00\x01ttl";
 
 /// The definitions, and the space holding them (once an index exists).
 #[derive(Default)]
@@ -131,9 +138,7 @@ impl Indexes {
             )
         })?;
         defs.sort_by_key(|d| d.spec.id);
-        let ttl = store
-            .read_snapshot(|r| r.get(space, TTL_KEY))?
-            .map(|v| String::from_utf8_lossy(&v).into_owned());
+        let ttl = load_ttl(store, space)?.map(|v| String::from_utf8_lossy(&v).into_owned());
         Ok(Self {
             state: RwLock::new(IndexState {
                 space: Some(space),
@@ -275,4 +280,28 @@ fn delete_all(view: &View<'_>, space: SpaceId, def: &IndexDef) -> Result<Vec<Bat
         }
     }
     Ok(ops)
+}
+
+/// The stored time-to-live field of index space `space`, moving a record
+/// written under [`OLD_TTL_KEY`] to [`TTL_KEY`] first.
+fn load_ttl(store: &Store, space: SpaceId) -> Result<Option<Slice>> {
+    let (ttl, old) =
+        store.read_snapshot(|r| Ok((r.get(space, TTL_KEY)?, r.get(space, OLD_TTL_KEY)?)))?;
+    let Some(old) = old else {
+        return Ok(ttl);
+    };
+    let mut ops = vec![BatchOp {
+        space,
+        key: OLD_TTL_KEY.to_vec(),
+        value: None,
+    }];
+    if ttl.is_none() {
+        ops.push(BatchOp {
+            space,
+            key: TTL_KEY.to_vec(),
+            value: Some(old.to_vec()),
+        });
+    }
+    store.transact(|_| Ok(((), ops)))?;
+    Ok(ttl.or(Some(old)))
 }

@@ -502,6 +502,31 @@ mod tests {
     }
 
     #[test]
+    fn a_ttl_field_stored_under_the_old_key_is_moved_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(Some(dir.path()), Options::default()).unwrap();
+            let coll = Collection::open(&store, "c", None).unwrap();
+            coll.create_index(vec![("g".into(), 1)], false, false, None)
+                .unwrap();
+            let space = coll.indexes.state.read().space.unwrap();
+            // As older versions stored it: inside index 1's key range.
+            let op = BatchOp {
+                space,
+                key: b"\x00\x01ttl".to_vec(),
+                value: Some(b"exp".to_vec()),
+            };
+            store.transact(|_| Ok(((), vec![op]))).unwrap();
+            store.close().unwrap();
+        }
+        let store = Store::open(Some(dir.path()), Options::default()).unwrap();
+        let coll = Collection::open(&store, "c", None).unwrap();
+        assert_eq!(coll.indexes.ttl().as_deref(), Some("exp"));
+        // Moved, not copied: index 1 holds no stray record any more.
+        assert!(coll.check_indexes(10).unwrap().is_empty());
+    }
+
+    #[test]
     fn check_indexes_finds_missing_and_stray_entries() {
         let store = Store::open(None, Options::default()).unwrap();
         let coll = Collection::open(&store, "c", None).unwrap();
