@@ -79,6 +79,7 @@ import operator
 import os
 import pprint
 import re
+import reprlib
 import tempfile
 import threading
 import weakref
@@ -153,7 +154,11 @@ def _reads_back(value: float | complex) -> bool:
         return False
 
 
-def _check_value(value: Any, where: Callable[[], str]) -> None:
+_MAX_NESTING = 100
+"""Deepest value saved: Python's parser refuses literals nested 200 levels deep."""
+
+
+def _check_value(value: Any, where: Callable[[], str], depth: int = 0) -> None:
     """Raise :class:`UnsavableValueError` unless ``repr(value)`` reads back as ``value``."""
     kind = type(value)
     if kind in _SCALARS:
@@ -165,14 +170,19 @@ def _check_value(value: Any, where: Callable[[], str]) -> None:
                 "back (nan, infinities, and complex numbers whose zero parts would change sign)"
             )
         return
+    if kind in _CONTAINERS and depth >= _MAX_NESTING:
+        raise UnsavableValueError(
+            f"{where()}: nested more than {_MAX_NESTING} levels; Python's literal parser "
+            "could not read it back"
+        )
     if kind is dict:
         for k, v in value.items():
-            _check_value(k, where)
-            _check_value(v, where)
+            _check_value(k, where, depth + 1)
+            _check_value(v, where, depth + 1)
         return
     if kind in _CONTAINERS:
         for v in value:
-            _check_value(v, where)
+            _check_value(v, where, depth + 1)
         return
     raise UnsavableValueError(
         f"{where()}: {kind.__name__} value {value!r} cannot be written as a Python "
@@ -198,12 +208,13 @@ def _check_record(record: Mapping[Any, Any]) -> None:
             "cannot be read back"
         )
     for field, value in record.items():
-        _check_value(field, lambda: f"record {record!r}")
+        _check_value(field, lambda: f"record {reprlib.repr(record)}")
         _check_value(value, _field_of(field, record))
 
 
 def _field_of(field: Any, record: Any) -> Callable[[], str]:
-    return lambda: f"field {field!r} of record {record!r}"
+    # reprlib: a record nested too deeply for repr() is still named
+    return lambda: f"field {field!r} of record {reprlib.repr(record)}"
 
 
 def _check_records(records: list[Any], text: str) -> None:
@@ -770,7 +781,7 @@ class MicroDB:
     def _encode(self, records: list[Record], data: Any) -> bytes:
         try:
             text = repr(data)
-        except ValueError as exc:  # e.g. an int beyond sys.get_int_max_str_digits()
+        except (ValueError, RecursionError) as exc:  # an int beyond sys.get_int_max_str_digits()
             raise UnsavableValueError(f"cannot write the table: {exc}") from None
         _check_records(records, text)
         try:
