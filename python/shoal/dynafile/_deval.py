@@ -14,7 +14,7 @@ import copy
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Tuple
 
-from ._dexpr import Node
+from ._dexpr import Node, chain
 from .errors import ExpressionError
 
 _MISSING: Any = object()
@@ -132,9 +132,9 @@ def matches(node: Node, item: Dict[str, Any]) -> bool:
     """Whether ``item`` satisfies the condition tree ``node``."""
     kind = node[0]
     if kind == "and":
-        return matches(node[1], item) and matches(node[2], item)
+        return all(matches(n, item) for n in chain(node))
     if kind == "or":
-        return matches(node[1], item) or matches(node[2], item)
+        return any(matches(n, item) for n in chain(node))
     if kind == "not":
         return not matches(node[1], item)
     if kind == "cmp":

@@ -33,7 +33,7 @@ Trees (tuples):
 from __future__ import annotations
 
 import re
-from typing import Any, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
 
 from .errors import ExpressionError
 
@@ -43,6 +43,8 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<hash>#[A-Za-z0-9_]+)|(?P<colon>:[A-Za-z0-9_]+)"
     r"|(?P<int>\d+)|(?P<op><>|<=|>=|=|<|>)|(?P<punct>[()\[\],.+\-]))"
 )
+_MAX_NESTING = 100
+"""Most levels of NOT and parentheses (deeper ones would exhaust Python's stack)."""
 _KEYWORDS = {"AND", "OR", "NOT", "BETWEEN", "IN", "SET", "REMOVE", "ADD", "DELETE"}
 _CONDITION_FUNCTIONS = {
     "attribute_exists": 1,
@@ -104,6 +106,7 @@ class _Parser:
         self.values = dict(values or {})
         self.used_names: Set[str] = set()
         self.used_values: Set[str] = set()
+        self.depth = 0
 
     # -- helpers
     def peek(self, offset: int = 0) -> _Tok:
@@ -202,13 +205,22 @@ class _Parser:
             node = ("and", node, self.negation())
         return node
 
+    def nested(self, parse: Callable[[], Node]) -> Node:
+        """``parse()`` one level deeper; a clear error beyond :data:`_MAX_NESTING`."""
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise self.fail(f"at most {_MAX_NESTING} nested NOT and '(', not more")
+        node = parse()
+        self.depth -= 1
+        return node
+
     def negation(self) -> Node:
         if self.is_kw("NOT"):
             self.take()
-            return ("not", self.negation())
+            return ("not", self.nested(self.negation))
         if self.is_punct("("):
             self.take()
-            node = self.condition()
+            node = self.nested(self.condition)
             self.expect("punct", ")")
             return node
         tok = self.peek()
@@ -353,6 +365,21 @@ class Expressions:
     def finish(self) -> None:
         """Refuse placeholders no expression used (DynamoDB's rule)."""
         _check_unused(self._parsers, self.names, self.values)
+
+
+def chain(node: Node) -> List[Node]:
+    """The operands of a left-nested chain ``a AND b AND c`` (or ``OR``), in order.
+
+    The parser builds ``(kind, (kind, a, b), c)``; walking it iteratively lets
+    evaluators treat a chain of thousands of operands without deep recursion.
+    """
+    kind, out = node[0], []
+    while node[0] == kind:
+        out.append(node[2])
+        node = node[1]
+    out.append(node)
+    out.reverse()
+    return out
 
 
 def paths_of(actions: List[Node]) -> List[Tuple[Any, ...]]:

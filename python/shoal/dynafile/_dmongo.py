@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Any, Dict
 
-from ._dexpr import Node
+from ._dexpr import Node, chain
 
 Filter = Dict[str, Any]
 
@@ -72,10 +72,8 @@ def _cmp(op: str, left: Node, right: Node) -> Filter:
 def compile_condition(node: Node) -> Filter:
     """The MongoDB filter equivalent to ``node``; :class:`Unsupported` if there is none."""
     kind = node[0]
-    if kind == "and":
-        return {"$and": [compile_condition(node[1]), compile_condition(node[2])]}
-    if kind == "or":
-        return {"$or": [compile_condition(node[1]), compile_condition(node[2])]}
+    if kind in ("and", "or"):  # one flat $and/$or per chain: no nesting limit reached
+        return {"$" + kind: [compile_condition(n) for n in chain(node)]}
     if kind == "not":
         return {"$nor": [compile_condition(node[1])]}
     if kind == "cmp":

@@ -28,7 +28,7 @@ import datetime
 import functools
 import ipaddress
 import re
-from typing import Any, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 from .errors import FilterSyntaxError
 
@@ -151,11 +151,16 @@ def _tokenize(text: str) -> List[_Tok]:
     return toks
 
 
+_MAX_NESTING = 100
+"""Most levels of ``not`` and parentheses (deeper ones would exhaust Python's stack)."""
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -182,14 +187,23 @@ class _Parser:
             parts.append(self.negation())
         return parts[0] if len(parts) == 1 else ("and", parts)
 
+    def nested(self, parse: Callable[[], Node]) -> Node:
+        """``parse()`` one level deeper; a clear error beyond :data:`_MAX_NESTING`."""
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise self.fail(f"at most {_MAX_NESTING} nested 'not' and '(', not more")
+        node = parse()
+        self.depth -= 1
+        return node
+
     def negation(self) -> Node:
         tok = self.peek()
         if tok.kind == "kw" and tok.value == "not":
             self.take()
-            return ("not", self.negation())
+            return ("not", self.nested(self.negation))
         if tok.kind == "(":
             self.take()
-            node = self.expression()
+            node = self.nested(self.expression)
             if self.peek().kind != ")":
                 raise self.fail("')' or a boolean operator")
             self.take()
