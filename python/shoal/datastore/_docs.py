@@ -56,7 +56,7 @@ def prepare(key: Any, doc: Any) -> tuple[str, dict[str, Any], str | None]:
         data = json.loads(json.dumps(doc))
     except TypeError as e:
         raise TypeError(f"document {key!r} is not JSON-serialisable: {e}") from None
-    except ValueError as e:  # circular references
+    except (ValueError, RecursionError) as e:  # circular references, nested too deeply
         raise ValueError(f"document {key!r} cannot be stored: {e}") from None
     return key, data, expected
 
@@ -78,7 +78,7 @@ def prepare_many(mapping: Mapping[Any, Any]) -> list[tuple[str, dict[str, Any], 
         expected.append(rev)
     try:
         datas = json.loads(json.dumps(docs))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         for key, doc in zip(keys, docs):
             prepare(key, doc)  # raises, naming the document
         raise
