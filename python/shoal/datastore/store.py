@@ -124,9 +124,14 @@ class Datastore:
         from ._native import NativeBackend
 
         self.store = store
-        self._metadata = _sa_metadata()
-        self.table = self.get_table(self.tablename, self._metadata)
-        self._backend = NativeBackend(store, self.tablename, owned=owned)
+        try:
+            self._metadata = _sa_metadata()
+            self.table = self.get_table(self.tablename, self._metadata)
+            self._backend = NativeBackend(store, self.tablename, owned=owned)
+        except BaseException:  # e.g. a table name the engine refuses: free the directory
+            if owned:
+                store.close()
+            raise
         self.backend = "shoal"
 
     def _open_sql(self, db_url: str, echo: bool, options: dict[str, Any]) -> None:
