@@ -192,6 +192,8 @@ kv = store.kv("k", key="int", value="bytes")
 rnd = __import__("random").Random(3)
 for i in range(30_000):
     kv[i] = rnd.randbytes(400)
+    if i == 15_000:
+        store.compact()  # one table now, another below: compact() must merge them
 store.sync()
 resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 try:
