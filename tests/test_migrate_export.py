@@ -307,6 +307,10 @@ def test_sql_export_keeps_ids_revisions_and_timestamps(
     fails("export", "sql", src, url, "--tablename", "users", says="already holds 40")
     fails("export", "sql", tmp_path / "none", url, says="not an existing datastore store")
     fails("export", "sql", src, "shoal:///x", says="not an SQLAlchemy URL")
+    # The default table name on a store that has another one: refused, naming it
+    # (it used to create the empty default table and export 0 documents).
+    fails("export", "sql", src, f"sqlite:///{tmp_path / 'x.db'}",
+          says="no document table 'store' (tables: users")
     monkeypatch.setattr(_common, "BATCH", 7)  # several batches
     url2 = f"sqlite:///{tmp_path / 'app2.db'}"
     assert export_sql(f"shoal://{src}", url2, tablename="users").counts == {"users": 39}

@@ -56,9 +56,17 @@ def export_sql(
             "export to SQL needs SQLAlchemy: pip install 'shoal[datastore]'"
         ) from None
     report = Report(url)
+    # Checked before Datastore() opens the source: opening creates the table.
+    import shoal
+
+    with shoal.open(local) as store:
+        tables = sorted(n for n in store.collections() if not n.startswith("_") and "." not in n)
+    if tablename not in tables:
+        raise MigrationError(
+            f"{os.fspath(path)!r} has no document table {tablename!r} "
+            f"(tables: {', '.join(tables) or 'none'}; choose one with --tablename)"
+        )
     with Datastore(local, tablename=tablename) as src, translated(sa.exc.SQLAlchemyError):
-        if tablename not in src.store.collections():
-            raise MigrationError(f"{os.fspath(path)!r} has no document table {tablename!r}")
         with Datastore(url, tablename=tablename) as dst:
             if len(dst):
                 raise MigrationError(
