@@ -60,7 +60,9 @@ def export_sql(
     import shoal
 
     with shoal.open(local) as store:
-        tables = sorted(n for n in store.collections() if not n.startswith("_") and "." not in n)
+        # A document table has a sequence space beside it; view tables do not.
+        spaces = set(store.spaces())
+        tables = sorted(n for n in store.collections() if f"{n}.seq" in spaces)
     if tablename not in tables:
         raise MigrationError(
             f"{os.fspath(path)!r} has no document table {tablename!r} "
