@@ -9,6 +9,7 @@ without ``-s``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -131,3 +132,52 @@ def index_disagreements(
         if counted != len(expected):
             problems.append(f"{flt}: count() = {counted}, documents = {len(expected)}")
     return problems
+
+
+# --- hostile-input batches ---------------------------------------------------------
+
+
+def run_batch(
+    root: Path, cases: dict[str, str], runner: Path, time_limit: float
+) -> dict[str, dict[str, Any]]:
+    """Runs the cases one after the other in ``runner`` children, each on a fresh store.
+
+    ``runner`` reads a JSON list of ``[name, body, directory]`` on stdin and
+    prints one JSON object (with ``name``) per case as soon as it is done; if
+    the child crashes or hangs (``time_limit`` for the whole batch: hang
+    detection only), the case it was running is recorded as such and the
+    rest run in a new child. The working directory is an empty one, checked
+    after each child.
+    """
+    cwd = root / "cwd"
+    cwd.mkdir()
+    results: dict[str, dict[str, Any]] = {}
+    todo = list(cases)
+    while todo:
+        batch = [(name, cases[name], str(root / name)) for name in todo]
+        for _, _, d in batch:
+            Path(d).mkdir(exist_ok=True)
+        env = dict(os.environ, PYTHONPATH=str(HERE))
+        try:
+            proc = subprocess.run(
+                [sys.executable, str(runner)],
+                input=json.dumps(batch),
+                capture_output=True,
+                text=True,
+                timeout=time_limit,
+                cwd=cwd,
+                env=env,
+            )
+            out, err, rc = proc.stdout, proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode() if isinstance(e.stdout, bytes) else e.stdout or ""
+            err, rc = "timed out (hang)", None
+        for line in out.splitlines():
+            rec = json.loads(line)
+            results[rec["name"]] = rec
+        todo = [name for name in todo if name not in results]
+        if todo:  # the child died (or hung) in todo[0]
+            results[todo[0]] = {"outcome": f"child died: rc={rc}", "stderr": err[-3000:]}
+            todo = todo[1:]
+    assert os.listdir(cwd) == [], f"files created in the working directory: {os.listdir(cwd)}"
+    return results

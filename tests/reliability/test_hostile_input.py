@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel import figure, run_python
+from _rel import figure, run_batch, run_python
 
 RUNNER = Path(__file__).with_name("_hostile_runner.py")
 
@@ -222,54 +220,13 @@ PANICS: dict[str, tuple[str, tuple[str, ...]]] = {
 TIME_LIMIT = 300  # for the whole batch: hang detection only
 
 
-def run_batch(root: Path, cases: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Runs the cases one after the other in one child, each on a fresh store.
-
-    Each case reports as soon as it is done; if the child crashes or hangs,
-    the case it was running is recorded as such and the rest run in a new
-    child. The working directory is an empty one, checked after each child.
-    """
-    cwd = root / "cwd"
-    cwd.mkdir()
-    results: dict[str, dict[str, Any]] = {}
-    todo = list(cases)
-    while todo:
-        batch = [(name, cases[name], str(root / name)) for name in todo]
-        for _, _, d in batch:
-            Path(d).mkdir(exist_ok=True)
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
-        try:
-            proc = subprocess.run(
-                [sys.executable, str(RUNNER)],
-                input=json.dumps(batch),
-                capture_output=True,
-                text=True,
-                timeout=TIME_LIMIT,
-                cwd=cwd,
-                env=env,
-            )
-            out, err, rc = proc.stdout, proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode() if isinstance(e.stdout, bytes) else e.stdout or ""
-            err, rc = "timed out (hang)", None
-        for line in out.splitlines():
-            rec = json.loads(line)
-            results[rec["name"]] = rec
-        todo = [name for name in todo if name not in results]
-        if todo:  # the child died (or hung) in todo[0]
-            results[todo[0]] = {"outcome": f"child died: rc={rc}", "stderr": err[-3000:]}
-            todo = todo[1:]
-    assert os.listdir(cwd) == [], f"files created in the working directory: {os.listdir(cwd)}"
-    return results
-
-
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     root = tmp_path_factory.mktemp("hostile")
     abs_existed = os.path.exists("/abs")
     bodies = {name: body for name, (body, _) in {**CASES, **PANICS}.items()}
     bodies = {k: textwrap.indent(textwrap.dedent("    " + v), "    ") for k, v in bodies.items()}
-    results = run_batch(root, bodies)
+    results = run_batch(root, bodies, RUNNER, TIME_LIMIT)
     assert sorted(os.listdir(root)) == sorted([*bodies, "cwd"]), "files outside the stores"
     assert os.path.exists("/abs") == abs_existed
     slow = max(results.values(), key=lambda r: r.get("seconds", 0))
