@@ -31,6 +31,7 @@ backends rather than a silent empty answer on one and a match on the other.
 from __future__ import annotations
 
 import datetime as _dt
+import reprlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Callable, Iterable
@@ -445,7 +446,7 @@ class ViewSpec:
         except TypeError:
             raise TypeError(
                 f"view {self.view_name!r}: column {col.name!r} holds {col.family} values, "
-                f"got {type(value).__name__} {value!r}"
+                f"got {type(value).__name__} {reprlib.repr(value)}"  # reprlib: any depth
             ) from None
 
     def filter_value(self, name: str, value: Any) -> Any:
