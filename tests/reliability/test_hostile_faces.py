@@ -498,11 +498,6 @@ DEFECTS[("microdb", "regex-query")] = (
     "Python's backtracking re)"
 )
 
-DEFECTS[("datastore", "query-operand-nested")] = (
-    "datastore face: Datastore('shoal://', views=...).query(view, f=<a list nested 5,000 deep>) "
-    "on a text column raises RecursionError: the TypeError's message takes repr() of the value "
-    "(schema.py, 'column ... holds text values, got ...'); reprlib.repr would name it"
-)
 
 # ^(a+)+$ against the seed's "a" * 32 + "!": run in a batch of their own with
 # a short time limit (hang detection), beside the others.
