@@ -27,6 +27,11 @@ def coll() -> Any:
         ({"odd": False}, {"sort": [("g", -1)], "limit": 20}),
         ({"odd": True}, {"projection": ["g"], "skip": 2500, "limit": 5}),
         ({"odd": True}, {"limit": 0}),
+        # sorted on the primary key: one key range read in order, streamed
+        ({}, {"sort": [("_id", -1)]}),
+        ({"odd": True}, {"sort": [("_id", -1)], "skip": 5, "limit": 700}),
+        ({"_id": {"$gte": 4000}}, {"sort": [("_id", -1)]}),
+        ({"_id": {"$lt": 100}, "odd": True}, {"sort": [("_id", 1)], "limit": 7}),
     ],
 )
 def test_cursor_yields_what_find_returns(coll: Any, flt: dict, kw: dict) -> None:
@@ -34,6 +39,32 @@ def test_cursor_yields_what_find_returns(coll: Any, flt: dict, kw: dict) -> None
         got = list(cur)
     assert got == coll.find(flt, **kw)
     assert coll.cursor(flt, **kw).to_list() == got
+
+
+def test_a_sort_on_the_key_reads_only_what_it_returns(coll: Any) -> None:
+    # The whole key range, read backwards: no sort, and the limit stops it.
+    plan = coll.explain({}, sort=[("_id", -1)], limit=3)
+    assert plan["access"] == "key_range" and plan["reverse"] is True
+    assert plan["docs_examined"] == 3
+    assert [d["_id"] for d in coll.find(sort=[("_id", -1)], limit=3)] == [4999, 4998, 4997]
+    plan = coll.explain({"odd": True}, sort=[("_id", 1)], limit=3)
+    assert plan["docs_examined"] == 6 and plan["covered"] is False
+    # A condition an index serves still wins over reading in key order.
+    assert coll.explain({"g": 3}, sort=[("_id", 1)], limit=3)["access"] == "index"
+    cur = coll.cursor(sort=[("_id", -1)])
+    assert [d["_id"] for d in cur.fetch(2)] == [4999, 4998]
+
+
+def test_compound_keys_sort_in_key_order(tmp_path: Any) -> None:
+    with shoal.open(tmp_path / "db") as s:
+        c = s.collection("c", key=("a", "b"))
+        c.insert_many({"a": i % 3, "b": i, "v": i} for i in range(30))
+        by_key = sorted(c.find(), key=lambda d: (d["a"], d["b"]))
+        assert c.find(sort=[("a", -1), ("b", -1)]) == by_key[::-1]
+        assert c.cursor(sort=[("a", 1), ("b", 1)]).to_list() == by_key
+        assert c.explain({}, sort=[("a", -1), ("b", -1)], limit=4)["docs_examined"] == 4
+        # Mixed directions cannot be one range read: sorted in memory.
+        assert c.find(sort=[("a", 1), ("b", -1)]) == sorted(by_key, key=lambda d: (d["a"], -d["b"]))
 
 
 def test_fetch_in_batches_and_close(coll: Any) -> None:

@@ -428,7 +428,21 @@ fn key_range(
         break;
     }
     if eq_fields == 0 && range.is_none() {
-        return None;
+        // No condition on the key but a sort on it: the whole key range,
+        // read in the sort's direction, needs no sorting and stops at a
+        // limit. Score 0: any index with a condition is preferred.
+        let reverse = sort.and_then(|s| key_sort_direction(key_fields, s))?;
+        return Some((
+            KeyRange {
+                hi: compound.then(|| successor(&prefix)).flatten(),
+                lo: prefix,
+                reverse,
+                covered: !preds.other && preds.total == 0,
+                eq_fields: 0,
+                range_field: false,
+            },
+            0,
+        ));
     }
     // Equality on every key field is a point lookup (`pinned_keys`), unless
     // a value is one keys refuse; a compound prefix ends with the tuple's end.
@@ -489,10 +503,18 @@ pub fn choose(
     }
     let preds = Preds::of(filter);
     let access = choose_for(key_fields, defs, &preds, sort, limit);
-    if !matches!(access, Access::Scan) {
+    // A plan that only gives the order (a scan, or the whole key range read
+    // in sort order) reads every document: an `$or` of indexed branches
+    // reads fewer.
+    let order_only = match &access {
+        Access::Scan => true,
+        Access::KeyRange(kr) => kr.eq_fields == 0 && !kr.range_field,
+        _ => false,
+    };
+    if !order_only {
         return access;
     }
-    union_of_branches(key_fields, defs, filter).unwrap_or(Access::Scan)
+    union_of_branches(key_fields, defs, filter).unwrap_or(access)
 }
 
 /// The best plan for these conditions (see the module docs).

@@ -14,6 +14,9 @@ use crate::query::{self, Filter};
 use fjall::Slice;
 use std::ops::Bound;
 
+/// A range of encoded primary keys and its direction: `(lo, hi, reverse)`.
+pub type KeySpan = (Bound<Vec<u8>>, Bound<Vec<u8>>, bool);
+
 impl Collection {
     /// Runs `f` on the data a call in `ctx` reads (a fresh snapshot, or the
     /// transaction) with the index definitions, which stay fixed meanwhile.
@@ -32,18 +35,27 @@ impl Collection {
         }
     }
 
-    /// Whether `find` with this filter and sort reads the whole collection
-    /// in key order (so that its results can be streamed).
-    pub fn streams(&self, filter: Option<&Filter>, sort: Option<&Sort>) -> bool {
-        if sort.is_some() {
-            return false;
-        }
+    /// The primary-key range to stream for this query, `(lo, hi, reverse)`,
+    /// when its plan reads one range of keys (all of them, or those its
+    /// conditions on the key allow) in the order `sort` asks for; `None`
+    /// when it must go through an index or be sorted. Streaming reads the
+    /// range in batches as the caller consumes it.
+    pub fn stream_range(&self, filter: Option<&Filter>, sort: Option<&Sort>) -> Option<KeySpan> {
         let st = self.indexes.state.read_recursive();
         let q = Find {
             filter,
+            sort,
             ..Find::default()
         };
-        matches!(self.plan(&st, &q), Access::Scan)
+        match self.plan(&st, &q) {
+            Access::Scan if sort.is_none() => Some((Bound::Unbounded, Bound::Unbounded, false)),
+            Access::KeyRange(kr) if plan::key_range_ordered(&kr, &self.key_fields, sort) => Some((
+                Bound::Included(kr.lo),
+                kr.hi.map_or(Bound::Unbounded, Bound::Excluded),
+                kr.reverse,
+            )),
+            _ => None,
+        }
     }
 
     /// The documents with these encoded keys (`None` where missing or

@@ -536,16 +536,16 @@ impl PyCollection {
         let p = parse_projection(projection)?;
         let coll = &self.coll;
         let ctx = self.ctx();
-        if coll.streams(query.filter.as_ref(), s.as_ref()) {
+        if let Some((lo, hi, reverse)) = coll.stream_range(query.filter.as_ref(), s.as_ref()) {
             let store = &coll.store;
             let source = match &self.tx {
                 Some(t) => Source::Tx(t.get().tx.clone()),
                 None => Source::Snapshot(store.snapshot()?),
             };
             let spec = RangeSpec {
-                lo: B::Unbounded,
-                hi: B::Unbounded,
-                reverse: false,
+                lo,
+                hi,
+                reverse,
                 keys_only: false,
             };
             let c = Cursor::open(store, coll.space, source, spec)?;

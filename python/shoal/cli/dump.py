@@ -27,8 +27,8 @@ Salvage (--salvage): when a space cannot be read to the end because its files ar
 damaged (CorruptionError), the dump keeps what was read, says so on stderr,
 carries on with the next space and exits with status 2; the end line of the dump
 records each damaged section. For a key/value space the items after the damaged
-part are read backwards from the end, so only the damaged part is lost; a
-collection keeps the documents before it. `shoal load` then rebuilds a healthy
+part (the documents, for a collection) are read backwards from the end, so only
+the damaged part is lost. `shoal load` then rebuilds a healthy
 store (indexes included) from what was saved.
 """
 
@@ -71,18 +71,38 @@ def _kv_records(kv: shoal.KV, salvage: bool) -> Iterator[list[Any]]:
                        f"the items in between are lost") from None
 
 
+def _doc_key(coll: shoal.Collection, doc: dict[str, Any]) -> bytes:
+    """The encoded primary key of ``doc``: byte order is the collection's key order."""
+    fields = coll.key
+    return shoal.encode_key(doc[fields[0]] if len(fields) == 1
+                            else tuple(doc[f] for f in fields))
+
+
 def _doc_records(coll: shoal.Collection, salvage: bool) -> Iterator[list[Any]]:
-    """``[document]`` records of a collection; in salvage mode, up to a damaged part."""
+    """``[document]`` records of a collection; in salvage mode, around a damaged part."""
     count = 0
+    last: bytes | None = None
     try:
         for doc in coll:
             yield [fmt.encode(doc)]
-            count += 1
+            last, count = _doc_key(coll, doc), count + 1
     except shoal.CorruptionError as exc:
         if not salvage:
             raise
-        raise _Damaged(exc, count, f"{count} documents read before the damaged part; "
-                       f"the documents after it are lost") from None
+        # Read from the other end (descending primary key, a reversed key
+        # scan) down to the last good document: only the damaged part is lost.
+        tail: list[list[Any]] = []
+        try:
+            for doc in coll.cursor(sort=[(f, -1) for f in coll.key]):
+                if last is not None and _doc_key(coll, doc) <= last:
+                    break
+                tail.append([fmt.encode(doc)])
+        except shoal.CorruptionError:
+            pass
+        yield from reversed(tail)
+        raise _Damaged(exc, count + len(tail),
+                       f"{count} documents read before the damaged part, {len(tail)} after "
+                       f"it; the documents in between are lost") from None
 
 
 def _collection_section(coll: shoal.Collection) -> dict[str, Any]:
