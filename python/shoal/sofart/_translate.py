@@ -246,18 +246,35 @@ def _operators(
     return clause, arrays_possible
 
 
+def _final_dollar(text: str, flags: int) -> tuple[str, str]:
+    r"""Split an unescaped ``$`` off the end of ``text``: ``(body, engine equivalent)``.
+
+    Python's ``$`` matches at the end or before a final newline; nothing of
+    its alternative follows a final one, so the engine's ``\n?\z`` is the same
+    test (in MULTILINE mode both engines' ``$`` agree). Without this, the
+    common ``^...$`` patterns ran in Python's backtracking ``re`` (``^(a+)+$``
+    took minutes on ``"a" * 32 + "!"``).
+    """
+    body = text[:-1]
+    if not text.endswith("$") or (len(body) - len(body.rstrip("\\"))) % 2:
+        return text, ""
+    return body, "$" if flags & re.MULTILINE else r"(?:\n?\z)"
+
+
 def _regex(f: str, pattern: re.Pattern[Any], flat: bool = False) -> dict[str, Any]:
     flags = pattern.flags & ~re.UNICODE
+    if not isinstance(pattern.pattern, str):
+        raise _Residual
+    body, tail = _final_dollar(pattern.pattern, flags)
     if (
-        not isinstance(pattern.pattern, str)
-        or flags & ~sum(_RE_FLAGS)
-        or not _SAFE_PATTERN.fullmatch(pattern.pattern)
-        or any(u in pattern.pattern for u in _UNSAFE_IN_CLASS)
+        flags & ~sum(_RE_FLAGS)
+        or not _SAFE_PATTERN.fullmatch(body)
+        or any(u in body for u in _UNSAFE_IN_CLASS)
     ):
         raise _Residual
     options = "".join(c for bit, c in _RE_FLAGS.items() if flags & bit)
     na = {} if flat else _NOT_ARRAY
-    cond: dict[str, Any] = {"$regex": rf"\A(?:{pattern.pattern})", **na}
+    cond: dict[str, Any] = {"$regex": rf"\A(?:{body}{tail})", **na}
     if options:
         cond["$options"] = options
     return {f: cond}
