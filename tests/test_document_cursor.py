@@ -49,8 +49,16 @@ def test_a_sort_on_the_key_reads_only_what_it_returns(coll: Any) -> None:
     assert [d["_id"] for d in coll.find(sort=[("_id", -1)], limit=3)] == [4999, 4998, 4997]
     plan = coll.explain({"odd": True}, sort=[("_id", 1)], limit=3)
     assert plan["docs_examined"] == 6 and plan["covered"] is False
-    # A condition an index serves still wins over reading in key order.
-    assert coll.explain({"g": 3}, sort=[("_id", 1)], limit=3)["access"] == "index"
+    # An index whose every field is pinned by equality holds those documents
+    # in key order: read forwards or backwards, it needs no sort either.
+    for direction, expected in ((1, [3, 10, 17]), (-1, [4994, 4987, 4980])):
+        plan = coll.explain({"g": 3}, sort=[("_id", direction)], limit=3)
+        assert plan["access"] == "index" and plan["ordered"] is True, plan
+        assert plan["keys_examined"] == 3
+        got = coll.find({"g": 3}, sort=[("_id", direction)], limit=3)
+        assert [d["_id"] for d in got] == expected
+        assert coll.find({"g": 3}, sort=[("_id", direction)], skip=700) == sorted(
+            (d for d in coll.find() if d["g"] == 3), key=lambda d: d["_id"] * direction)[700:]
     cur = coll.cursor(sort=[("_id", -1)])
     assert [d["_id"] for d in cur.fetch(2)] == [4999, 4998]
 

@@ -67,7 +67,9 @@ pub struct IndexScan {
     pub ranges: Vec<ValueRange>,
     /// The entries in `ranges` are exactly the matching documents.
     pub covered: bool,
-    /// `Some(reverse)`: read in entry order, which is the sort order.
+    /// `Some(reverse)`: read in entry order, which is the sort order (on
+    /// the index fields after the pinned ones, or, when every index field
+    /// is pinned by equality, on the primary key).
     pub ordered: Option<bool>,
     /// Fields used with equality.
     pub eq_fields: usize,
@@ -247,7 +249,12 @@ struct Candidate {
     score: usize,
 }
 
-fn consider(def: &Arc<IndexDef>, preds: &Preds<'_>, sort: Option<&Sort>) -> Candidate {
+fn consider(
+    def: &Arc<IndexDef>,
+    key_fields: &[String],
+    preds: &Preds<'_>,
+    sort: Option<&Sort>,
+) -> Candidate {
     let multikey = def.multikey();
     let mut approximate = def.approximate();
     let mut prefixes: Vec<Vec<u8>> = vec![Vec::new()];
@@ -337,7 +344,16 @@ fn consider(def: &Arc<IndexDef>, preds: &Preds<'_>, sort: Option<&Sort>) -> Cand
             && def.paths.len() >= k + s.0.len()
             && s.0.iter().zip(&def.paths[k..]).all(|((p, _), q)| p == q)
             && s.0.iter().all(|(_, d)| *d == s.0[0].1);
-        fits.then_some(s.0[0].1)
+        if fits {
+            return Some(s.0[0].1);
+        }
+        // Every index field pinned by one equality: the entries share their
+        // values and follow in primary-key order (entry keys end with it).
+        let pinned = eq_fields == def.paths.len() && prefixes.len() == 1;
+        if pinned {
+            return key_sort_direction(key_fields, s);
+        }
+        None
     });
     let full_unique = def.spec.unique && eq_fields == def.paths.len();
     let score = 2 * eq_fields + usize::from(range.is_some()) + usize::from(full_unique);
@@ -529,7 +545,7 @@ fn choose_for(
     let mut best: Option<Candidate> = None;
     let mut order_only: Option<Candidate> = None;
     for def in defs {
-        let c = consider(def, preds, sort);
+        let c = consider(def, key_fields, preds, sort);
         if c.score == 0 {
             if c.scan.ordered.is_some() && order_only.is_none() {
                 order_only = Some(c);

@@ -259,14 +259,16 @@ impl Collection {
             }
         };
         // Reversed, equal values come in descending key order: hold each
-        // run of them and emit it backwards.
+        // run of them and emit it backwards. Unless every index field is
+        // pinned: then the order asked for is the key order itself.
+        let by_key = scan.eq_fields == scan.def.paths.len();
         let mut run: Vec<Vec<u8>> = Vec::new();
         let mut run_value: Vec<u8> = Vec::new();
         for range in &scan.ranges {
             let (lo, hi) = range.bounds(&scan.def.prefix());
             r.scan(idx_space, lo, hi, reverse, &mut |k, pk| {
                 stats.keys_examined += 1;
-                if !reverse {
+                if !reverse || by_key {
                     go_on = emit(pk, stats)?;
                     return Ok(go_on);
                 }
