@@ -186,7 +186,11 @@ impl<'a> Reader<'a> {
             let key = match self.value(depth + 1)? {
                 Value::Str(s) => s,
                 // Non-str keys (allowed in KV values) are kept as text so a
-                // filter can still address them.
+                // filter can still address them. A list or dict key gets a
+                // fixed text: its Debug text would hold the (escaped) text of
+                // its own keys, doubling in size at each level of nesting.
+                Value::Array(_) => Cow::Borrowed("<list key>"),
+                Value::Map(_) => Cow::Borrowed("<dict key>"),
                 other => Cow::Owned(format!("{other:?}")),
             };
             fields.push((key, self.value(depth + 1)?));
@@ -564,5 +568,23 @@ mod tests {
         assert!(matches!(a, Value::Array(items) if items.len() == 3));
         assert!(matches!(v.field("b"), Some(Value::Null)));
         assert!(parse(&data[..5]).is_err());
+    }
+
+    #[test]
+    fn nested_map_keys_decode_in_linear_size() {
+        // Found by the doc_codec fuzz target: {{{...{"\"": nil}...: nil}: nil}
+        // 20 levels deep in key position used to decode to a 1.5 MB key.
+        let mut data = vec![0x81; 20];
+        data.extend_from_slice(&[0xa1, b'"']);
+        data.extend_from_slice(&[0xc0; 20]);
+        let Value::Map(fields) = parse(&data).unwrap() else {
+            panic!("not a map")
+        };
+        assert_eq!(fields[0].0, "<dict key>");
+        // A scalar key keeps its text.
+        let Value::Map(fields) = parse(&[0x81, 0x07, 0xc0]).unwrap() else {
+            panic!("not a map")
+        };
+        assert_eq!(fields[0].0, "Int(7)");
     }
 }

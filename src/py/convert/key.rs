@@ -135,6 +135,15 @@ impl KeyCodec {
                 if !r.at_end() {
                     return Err(Error::Decode("malformed key: trailing bytes".into()).into());
                 }
+                // The int codec only ever writes ints: anything else stored
+                // under it is damage, not a value to hand back.
+                if self == Self::Int && !out.is_exact_instance_of::<pyo3::types::PyInt>() {
+                    return Err(Error::Decode(format!(
+                        "malformed key: an int space holds a {} key",
+                        out.get_type().name()?
+                    ))
+                    .into());
+                }
                 Ok(out)
             }
         }
