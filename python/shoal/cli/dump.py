@@ -71,11 +71,16 @@ def _kv_records(kv: shoal.KV, salvage: bool) -> Iterator[list[Any]]:
                        f"the items in between are lost") from None
 
 
+def _key_value(v: Any) -> Any:
+    """A key field's value as the key holds it: documents store tuples as lists."""
+    return tuple(_key_value(x) for x in v) if isinstance(v, list) else v
+
+
 def _doc_key(coll: shoal.Collection, doc: dict[str, Any]) -> bytes:
     """The encoded primary key of ``doc``: byte order is the collection's key order."""
     fields = coll.key
-    return shoal.encode_key(doc[fields[0]] if len(fields) == 1
-                            else tuple(doc[f] for f in fields))
+    return shoal.encode_key(_key_value(doc[fields[0]]) if len(fields) == 1
+                            else tuple(_key_value(doc[f]) for f in fields))
 
 
 def _doc_records(coll: shoal.Collection, salvage: bool) -> Iterator[list[Any]]:
@@ -85,7 +90,9 @@ def _doc_records(coll: shoal.Collection, salvage: bool) -> Iterator[list[Any]]:
     try:
         for doc in coll:
             yield [fmt.encode(doc)]
-            last, count = _doc_key(coll, doc), count + 1
+            count += 1
+            if salvage:  # where a damaged part starts, if one comes
+                last = _doc_key(coll, doc)
     except shoal.CorruptionError as exc:
         if not salvage:
             raise
