@@ -294,6 +294,23 @@ class Cursor(Iterator[Any]):
     ) -> None: ...
 
 @final
+class Regex:
+    """A Python ``re`` pattern matched in linear time by Rust's ``regex``.
+
+    Raises ``ValueError`` for patterns whose meaning that engine cannot keep
+    (backreferences, lookaround, ``re.VERBOSE``, ...): use ``re`` for those.
+    """
+
+    def __new__(cls, pattern: str, flags: int = 0) -> Regex: ...
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def flags(self) -> int: ...
+    def search(self, text: str) -> bool: ...
+    def match(self, text: str) -> bool: ...
+    def fullmatch(self, text: str) -> bool: ...
+
+@final
 class Batch:
     """Writes collected and committed atomically, across spaces."""
 

@@ -90,6 +90,8 @@ from typing import Any, Callable, NoReturn, Union
 
 import shoal
 
+from . import _regex
+
 __all__ = [
     "FileChangedError",
     "FileFormatError",
@@ -1019,14 +1021,14 @@ class Query:
 
     def matches(self, pattern: str | re.Pattern[str], flags: int = 0) -> Query:
         """The field is a string matching the regular expression from its start to its end."""
-        rx = re.compile(pattern, flags)
-        return self._on_value(lambda v: isinstance(v, str) and rx.fullmatch(v) is not None,
+        rx = _regex.compile(pattern, flags)  # linear time where it can be
+        return self._on_value(lambda v: isinstance(v, str) and rx.fullmatch(v),
                               f"matches({pattern!r})")
 
     def search(self, pattern: str | re.Pattern[str], flags: int = 0) -> Query:
         """The field is a string containing a match of the regular expression."""
-        rx = re.compile(pattern, flags)
-        return self._on_value(lambda v: isinstance(v, str) and rx.search(v) is not None,
+        rx = _regex.compile(pattern, flags)
+        return self._on_value(lambda v: isinstance(v, str) and rx.search(v),
                               f"search({pattern!r})")
 
     def test(self, func: Callable[..., bool], *args: Any) -> Query:

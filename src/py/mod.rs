@@ -10,6 +10,7 @@ pub mod errors;
 pub mod events;
 pub mod kv;
 pub mod range;
+pub mod regex;
 pub mod snapshot;
 pub mod space;
 pub mod store;
@@ -71,6 +72,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<txn::PyTxKV>()?;
     m.add_class::<snapshot::PySnapshot>()?;
     m.add_class::<snapshot::PySnapshotKV>()?;
+    m.add_class::<regex::PyRegex>()?;
     m.add_function(wrap_pyfunction!(encode_key, m)?)?;
     m.add_function(wrap_pyfunction!(decode_key, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;

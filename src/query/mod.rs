@@ -4,6 +4,7 @@
 
 pub mod eval;
 pub mod filter;
+pub mod pyre;
 pub mod shape;
 pub mod update;
 

@@ -483,20 +483,10 @@ CASES["dynafile"] = {
 }
 
 # Defects of the faces, each (face, case) -> the reproduction (strict xfails).
-DEFECTS: dict[tuple[str, str], str] = {
-    ("sofart", "regex-compiled-residual"): (
-        "sofart face hangs: Database().c.save({'a': 'a' * 32 + '!'}); "
-        "list(c.find({'a': re.compile(r'^(a+)+\\Z')})) runs for minutes: a pattern the "
-        "engine's linear-time regex cannot take verbatim (here '\\Z', see "
-        "_translate._SAFE_PATTERN) is checked with Python's backtracking re on every candidate"
-    ),
-}
-
-DEFECTS[("microdb", "regex-query")] = (
-    "microdb face hangs: m = MicroDB('t.txt', ['k']); m.upsert({'k': 1, 'a': 'a' * 32 + '!'}); "
-    "m.search(where('a').matches('^(a+)+$')) runs for minutes (Query.matches/search use "
-    "Python's backtracking re)"
-)
+# Fixed since: sofart's residual patterns (e.g. '^(a+)+\Z') and microdb's
+# Query.matches/search ran in Python's backtracking re; both now use the
+# engine's linear-time regex (shoal._regex) wherever it keeps the meaning.
+DEFECTS: dict[tuple[str, str], str] = {}
 
 
 # ^(a+)+$ against the seed's "a" * 32 + "!": run in a batch of their own with

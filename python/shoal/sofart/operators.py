@@ -23,9 +23,11 @@ Rules (spec section 1.5, defects of section 4 fixed):
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+from .. import _regex
 from .exceptions import QueryError
 
 __all__ = ["OPERATORS", "computequery", "isadvancedquery", "matches"]
@@ -104,6 +106,12 @@ def computequery(value: Any, query: dict[Any, Any]) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=256)
+def _matcher(pattern: re.Pattern[Any]) -> _regex.Matcher:
+    """``pattern`` matched in linear time where possible (compiled once)."""
+    return _regex.compile(pattern)
+
+
 def condition_matches(doc: dict[str, Any], field: Any, cond: Any) -> bool:
     """Whether ``doc`` passes one ``field: condition`` pair of a query."""
     if isadvancedquery(None, cond):
@@ -113,7 +121,7 @@ def condition_matches(doc: dict[str, Any], field: Any, cond: Any) -> bool:
     v = doc[field]
     try:
         if isinstance(cond, _PATTERN):
-            return cond.match(v) is not None
+            return _matcher(cond).match(v)
         return bool(v == cond)
     except _FAILED:
         return False
