@@ -181,3 +181,19 @@ def test_transaction_matches_a_dict_model(ops: list[tuple[str, int, int]], commi
         assert {d["_id"]: d["g"] for d in c.find()} == want
         for v in range(5):
             assert c.count({"g": v}) == sum(1 for x in want.values() if x == v)
+
+
+def test_insert_many_in_a_transaction_conflicts_only_on_its_own_keys(tmp_path: Any) -> None:
+    # Outside transactions a large batch probes its key range once; inside one
+    # it reads its keys one by one, so a concurrent write elsewhere in the
+    # range is no conflict.
+    with shoal.open(tmp_path / "db") as store:
+        coll = store.collection("c")
+        with store.transaction() as tx:
+            tx[coll].insert_many({"_id": i} for i in range(0, 40, 2))
+            coll.insert({"_id": 7})  # committed meanwhile, inside that range
+        assert len(coll) == 21
+        with pytest.raises(shoal.ConflictError):
+            with store.transaction() as tx:
+                tx[coll].insert_many({"_id": i} for i in range(100, 140))
+                coll.insert({"_id": 120})  # one of its keys: a real conflict

@@ -214,13 +214,16 @@ impl Collection {
         }
         let ttl = self.ttl(ctx);
         let space = self.space;
+        // Not in a transaction: the probed range would join its read set,
+        // and a write anywhere in it would then conflict.
+        let probe = ctx.tx.is_none() && docs.len() >= 8;
         self.write(
             ctx,
             Box::new(move |r, ch| {
                 let mut seen = HashSet::with_capacity(docs.len());
                 // One range probe instead of a read per document when the
                 // batch lands where nothing is stored (a bulk load).
-                let fresh = docs.len() >= 8 && nothing_between(r, space, docs)?;
+                let fresh = probe && nothing_between(r, space, docs)?;
                 for (k, v) in docs {
                     if !seen.insert(k.as_slice()) {
                         return Err(duplicate(k));
