@@ -253,3 +253,20 @@ def test_filtration_examples_from_the_readme(tmp_path: Path) -> None:
         assert [i["SK"] for i in db.scan(_filter="SK =~ /^a/")] == ["abc"]
         assert [i["SK"] for i in db.scan(_filter="SK == 1")] == [1]
         assert [i["SK"] for i in db.scan(_filter="nested.a == 1")] == ["abc"]
+
+
+def test_the_python_evaluator_matches_patterns_in_linear_time() -> None:
+    # The Python predicate (used where a filter cannot go to the engine)
+    # matches literal patterns with the linear-time matcher: ^(a+)+$ against
+    # "a" * 32 + "!" would take minutes in Python's backtracking re.
+    import time
+
+    pred = _feval.predicate(_fparse.parse("name =~ /^(a+)+$/"))
+    start = time.monotonic()
+    assert not pred({"name": "a" * 32 + "!"})
+    assert time.monotonic() - start < 5  # hang detection, not a benchmark
+    assert pred({"name": "aaa"}) and pred({"name": ["x", "aa"]})
+    assert not pred({"name": 3}) and not pred({})
+    # Patterns the linear engine cannot keep still work through re.
+    pred = _feval.predicate(_fparse.parse(r"name =~ /(a)\1/"))
+    assert pred({"name": "xaa"}) and not pred({"name": "ab"})

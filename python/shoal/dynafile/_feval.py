@@ -27,6 +27,7 @@ import re
 from decimal import Decimal
 from typing import Any, Callable, Dict
 
+from .. import _regex
 from ._fparse import Node
 
 Predicate = Callable[[Dict[str, Any]], bool]
@@ -111,12 +112,12 @@ def _in(lhs: Any, rhs: Any) -> bool:
     return False
 
 
-def _match(lhs: Any, rx: re.Pattern[str]) -> bool:
+def _match(lhs: Any, rx: re.Pattern[str] | _regex.Matcher) -> bool:
     if not lhs:
         return False
     if isinstance(lhs, list):
-        return any(isinstance(v, str) and rx.search(v) is not None for v in lhs)
-    return isinstance(lhs, str) and rx.search(lhs) is not None
+        return any(isinstance(v, str) and bool(rx.search(v)) for v in lhs)
+    return isinstance(lhs, str) and bool(rx.search(lhs))
 
 
 def _operand(node: Node) -> Callable[[Dict[str, Any]], Any]:
@@ -153,6 +154,10 @@ def predicate(node: Node) -> Predicate:
     if op == "in":
         return lambda item: _in(lhs(item), rhs(item))
     if op == "=~":
+        if rhs_node[0] == "re":
+            # A literal pattern: matched in linear time where possible.
+            matcher = _regex.compile(rhs_node[1], rhs_node[2])
+            return lambda item: _match(lhs(item), matcher)
 
         def regex(item: Dict[str, Any]) -> bool:
             r = rhs(item)
