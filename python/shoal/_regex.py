@@ -29,32 +29,25 @@ class Matcher:
             except ValueError:
                 self.linear = None
 
-    def search(self, text: Any) -> bool:
-        """Whether the pattern matches anywhere in ``text``."""
+    def _answer(self, how: str, text: Any) -> bool:
         if self.linear is not None and type(text) is str:
             try:
-                return self.linear.search(text)
+                return bool(getattr(self.linear, how)(text))
             except UnicodeEncodeError:  # lone surrogates: only re reads them
                 pass
-        return self.python.search(text) is not None
+        return getattr(self.python, how)(text) is not None
+
+    def search(self, text: Any) -> bool:
+        """Whether the pattern matches anywhere in ``text``."""
+        return self._answer("search", text)
 
     def match(self, text: Any) -> bool:
         """Whether the pattern matches at the start of ``text``."""
-        if self.linear is not None and type(text) is str:
-            try:
-                return self.linear.match(text)
-            except UnicodeEncodeError:
-                pass
-        return self.python.match(text) is not None
+        return self._answer("match", text)
 
     def fullmatch(self, text: Any) -> bool:
         """Whether the pattern matches all of ``text``."""
-        if self.linear is not None and type(text) is str:
-            try:
-                return self.linear.fullmatch(text)
-            except UnicodeEncodeError:
-                pass
-        return self.python.fullmatch(text) is not None
+        return self._answer("fullmatch", text)
 
 
 def compile(pattern: str | bytes | re.Pattern[Any], flags: int = 0) -> Matcher:  # noqa: A001

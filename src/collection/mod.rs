@@ -440,7 +440,9 @@ fn check_document_size(encoded: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn is_key_scalar(v: &Value<'_>) -> bool {
+/// Whether a value is stored in primary keys as itself (scalars; no
+/// Decimal, UUID or datetime, which keys refuse).
+pub(super) fn is_key_scalar(v: &Value<'_>) -> bool {
     matches!(
         v,
         Value::Null

@@ -373,21 +373,6 @@ fn consider(
 /// Key tag of tuples (see `codec::key`): compound keys start with it.
 const TAG_TUPLE: u8 = 0x40;
 
-/// Whether a value is stored in primary keys as itself (scalars; no
-/// Decimal, UUID or datetime, which keys refuse).
-fn key_scalar(v: &Value<'_>) -> bool {
-    matches!(
-        v,
-        Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::BigInt(..)
-            | Value::Float(_)
-            | Value::Str(_)
-            | Value::Bytes(_)
-    )
-}
-
 /// The primary-key range a filter pins: equality on a prefix of the key
 /// fields, then perhaps a range on the next one; with its score (ranked
 /// with the indexes', a notch above: it reads no index entries).
@@ -409,7 +394,7 @@ fn key_range(
         let path = [field.clone()];
         let Some(ops) = preds.get(&path) else { break };
         if let Some(v) = ops.iter().find_map(|op| match op {
-            Op::Eq(v) if key_scalar(v) => Some(v),
+            Op::Eq(v) if super::is_key_scalar(v) => Some(v),
             _ => None,
         }) {
             let (a, _) = atom(v)?;
@@ -421,7 +406,7 @@ fn key_range(
         let cmps: Vec<(&Value<'_>, Cmp)> = ops
             .iter()
             .filter_map(|op| match op {
-                Op::Cmp(v, c) if key_scalar(v) => class_of(v).map(|_| (v, *c)),
+                Op::Cmp(v, c) if super::is_key_scalar(v) => class_of(v).map(|_| (v, *c)),
                 _ => None,
             })
             .collect();

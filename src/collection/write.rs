@@ -5,6 +5,7 @@ use super::events::{Action, Change};
 use super::maintain::IndexWriter;
 use super::plan::Access;
 use super::{describe_key, doc, Collection, Ctx, Find, Stats, Ttl, Value, MAX_DOCUMENT_SIZE};
+use crate::engine::reader::nothing_between;
 use crate::engine::{BatchOp, Read, SpaceId};
 use crate::error::{Error, Result};
 use crate::query::filter::{Cmp, Op, Path};
@@ -12,7 +13,6 @@ use crate::query::update::{self, Update};
 use crate::query::{self, Filter};
 use fjall::Slice;
 use std::collections::HashSet;
-use std::ops::Bound;
 use std::sync::Arc;
 
 /// The document writes of one call, with what they do to the indexes and
@@ -223,7 +223,7 @@ impl Collection {
                 let mut seen = HashSet::with_capacity(docs.len());
                 // One range probe instead of a read per document when the
                 // batch lands where nothing is stored (a bulk load).
-                let fresh = probe && nothing_between(r, space, docs)?;
+                let fresh = probe && nothing_between(r, space, docs.iter().map(|(k, _)| k))?;
                 for (k, v) in docs {
                     if !seen.insert(k.as_slice()) {
                         return Err(duplicate(k));
@@ -498,25 +498,4 @@ impl Collection {
             }),
         )
     }
-}
-
-/// Whether `space` holds nothing between the smallest and the largest key
-/// of `docs` (so none of them, live or expired, exists).
-fn nothing_between(r: &dyn Read, space: SpaceId, docs: &[(Vec<u8>, Vec<u8>)]) -> Result<bool> {
-    let keys = || docs.iter().map(|(k, _)| k);
-    let (Some(lo), Some(hi)) = (keys().min(), keys().max()) else {
-        return Ok(true);
-    };
-    let mut empty = true;
-    r.scan(
-        space,
-        Bound::Included(lo.clone()),
-        Bound::Included(hi.clone()),
-        false,
-        &mut |_, _| {
-            empty = false;
-            Ok(false)
-        },
-    )?;
-    Ok(empty)
 }

@@ -30,6 +30,32 @@ pub trait Read {
     ) -> Result<()>;
 }
 
+/// Whether `space` holds nothing between the smallest and the largest of
+/// `keys` (inclusive), so none of them exists, live or expired: one range
+/// probe instead of a read per key for a batch landing where nothing is
+/// stored (a bulk load, increasing ids).
+pub fn nothing_between<'k>(
+    r: &dyn Read,
+    space: SpaceId,
+    keys: impl Iterator<Item = &'k Vec<u8>> + Clone,
+) -> Result<bool> {
+    let (Some(lo), Some(hi)) = (keys.clone().min(), keys.max()) else {
+        return Ok(true);
+    };
+    let mut empty = true;
+    r.scan(
+        space,
+        Bound::Included(lo.clone()),
+        Bound::Included(hi.clone()),
+        false,
+        &mut |_, _| {
+            empty = false;
+            Ok(false)
+        },
+    )?;
+    Ok(empty)
+}
+
 /// Latest-data reads inside [`Store::transact`].
 pub struct View<'a> {
     store: &'a Store,

@@ -16,7 +16,7 @@ use super::manifest::{Edges, Manifest};
 use super::names;
 use super::occ::{Occ, WriteSet};
 use super::owner;
-use super::reader::{SnapshotView, View};
+use super::reader::{nothing_between, SnapshotView, View};
 use super::resources::{Registry, Resource};
 use crate::error::{Error, Result};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice};
@@ -700,7 +700,12 @@ impl Store {
                 let mut seen = std::collections::HashSet::with_capacity(items.len());
                 // Bulk loads into an empty space, or past its last key, are
                 // the common case: one range probe then proves no key exists.
-                let fresh = items.len() >= 8 && self.range_is_empty(ks, items)?;
+                let fresh = items.len() >= 8
+                    && nothing_between(
+                        &View::new(self, open),
+                        space,
+                        items.iter().map(|(k, _)| k),
+                    )?;
                 for (i, (k, _)) in items.iter().enumerate() {
                     if !seen.insert(k.as_slice())
                         || (!fresh && ks.contains_key(k).map_err(|e| self.fj(e))?)
@@ -717,21 +722,6 @@ impl Store {
                 Ok((None, ws))
             })
         })
-    }
-
-    /// Whether `ks` holds no key between the smallest and the largest key
-    /// of `items` (so none of them exists).
-    fn range_is_empty(&self, ks: &Keyspace, items: &[(Vec<u8>, Vec<u8>)]) -> Result<bool> {
-        let (Some(lo), Some(hi)) = (
-            items.iter().map(|(k, _)| k).min(),
-            items.iter().map(|(k, _)| k).max(),
-        ) else {
-            return Ok(true);
-        };
-        match ks.range(lo.as_slice()..=hi.as_slice()).next() {
-            None => Ok(true),
-            Some(g) => g.key().map(|_| false).map_err(|e| self.fj(e)),
-        }
     }
 
     /// Replaces the value of an existing `key`; returns whether it existed
