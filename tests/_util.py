@@ -82,3 +82,27 @@ def damage_largest_table(store_path: os.PathLike[str] | str) -> None:
     with open(largest, "r+b") as f:
         f.seek(largest.stat().st_size // 2)
         f.write(b"\xff" * 16)
+
+
+def shoal_cli(*args: Any, timeout: float = 120) -> Any:
+    """Runs ``python -m shoal ARGS`` in a subprocess (text output captured)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "shoal", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def cli_ok(*args: Any) -> str:
+    """Runs the ``shoal`` command, asserts it succeeded; its stdout."""
+    r = shoal_cli(*args)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def cli_fails(*args: Any, says: str) -> None:
+    """Runs the ``shoal`` command, asserts one error line (exit 1) that says ``says``."""
+    r = shoal_cli(*args)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"shoal {args[0]}: error: "), r.stderr
+    assert says in r.stderr, r.stderr

@@ -9,38 +9,23 @@ import datetime
 import decimal
 import json
 import math
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import shoal
+from _util import cli_fails, cli_ok, shoal_cli
 from shoal.cli import main
 from shoal.dynafile import Dynafile
 from shoal.migrate import MigrationError, export_dynamodb, export_mongo
 
-TIMEOUT = 120
 UTC = datetime.timezone.utc
 
 
-def cli(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shoal", *map(str, args)],
-                          capture_output=True, text=True, timeout=TIMEOUT)
-
-
-def ok(*args: Any) -> str:
-    r = cli(*args)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def fails(*args: Any, says: str) -> None:
-    r = cli(*args)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert r.stderr.count("\n") == 1 and r.stderr.startswith("shoal export: error: "), r.stderr
-    assert says in r.stderr, r.stderr
+cli = shoal_cli
+ok = cli_ok
+fails = cli_fails
 
 
 def lines(path: Path) -> list[Any]:

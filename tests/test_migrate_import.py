@@ -9,13 +9,12 @@ import os
 import pickle
 import platform
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import shoal
+from _util import cli_fails, cli_ok, shoal_cli
 from shoal import microdb as face_microdb
 from shoal import sofart as face_sofart
 from shoal.cli import main
@@ -29,25 +28,9 @@ from shoal.migrate import (
     import_tinydb,
 )
 
-TIMEOUT = 120
-
-
-def cli(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shoal", *map(str, args)],
-                          capture_output=True, text=True, timeout=TIMEOUT)
-
-
-def ok(*args: Any) -> str:
-    r = cli(*args)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def fails(*args: Any, says: str) -> None:
-    r = cli(*args)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert r.stderr.count("\n") == 1 and r.stderr.startswith("shoal import: error: "), r.stderr
-    assert says in r.stderr, r.stderr
+cli = shoal_cli
+ok = cli_ok
+fails = cli_fails
 
 
 def original(name: str) -> Any:
